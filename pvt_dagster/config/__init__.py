@@ -1,0 +1,1 @@
+"""Configuration: the models of ``pvt.yaml`` and the loader that reads it."""

@@ -1,0 +1,153 @@
+"""The one exception hierarchy of PVT Intake.
+
+Every error the product raises on purpose derives from :class:`PvtError`. Third-party errors
+(gpg, pandas, SQLAlchemy, OS errors) are translated at the boundary with ``raise ... from exc``
+so that callers, the ledger and the Dagster UI see one readable line without PII.
+
+::
+
+    PvtError
+    ├── ConfigError                 pvt.yaml is unreadable or invalid (carries ConfigIssue items)
+    │   └── ConfigNotFoundError     no config file where we looked
+    ├── UsageError                  the command line names an unknown feed, key or option
+    ├── LedgerError                 the ledger cannot be reached or used
+    │   ├── LedgerUnavailableError  connection or migration failure
+    │   └── UnknownFileError        no file with that key
+    ├── SourceError                 listing, statting, reading or cleaning up at a source failed
+    │   └── SourceEntryGoneError    the entry disappeared between listing and use
+    ├── TransportError              moving bytes into the vault failed
+    │   ├── SourceChangedError      the file changed while it was being copied
+    │   ├── SizeMismatchError       the copied size differs from the source size
+    │   └── VaultConflictError      different bytes under an existing vault name (write-once)
+    ├── DecryptError                PGP decryption failed
+    │   ├── NotEncryptedError       the data is not PGP
+    │   ├── NoSecretKeyError        encrypted to a key we do not hold
+    │   ├── BadPassphraseError      the key's passphrase is wrong or missing
+    │   └── CorruptDataError        truncated or damaged PGP data
+    ├── KeystoreError               keys cannot be imported or listed
+    ├── ParseError                  a data file cannot be parsed (line and reason)
+    ├── ValidationFailedError       a failure-severity rule found problems
+    ├── ScrubError                  a scrub action cannot be applied
+    └── DeliveryError               a delivery target could not be written
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class PvtError(Exception):
+    """Base of every error PVT Intake raises on purpose."""
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    """One problem in a config file: where it is and what is wrong."""
+
+    file: str
+    line: int | None
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        key = f" {self.key}:" if self.key else ""
+        return f"{where}:{key} {self.message}"
+
+
+class ConfigError(PvtError):
+    """The config file is unreadable or invalid; ``issues`` lists every problem found."""
+
+    def __init__(self, issues: list[ConfigIssue] | str) -> None:
+        if isinstance(issues, str):
+            issues = [ConfigIssue(file="", line=None, key="", message=issues)]
+        self.issues = issues
+        super().__init__("\n".join(str(i) for i in issues))
+
+
+class ConfigNotFoundError(ConfigError):
+    """No config file was found at any of the places we look."""
+
+
+class UsageError(PvtError):
+    """The command line names an unknown feed, file key or option."""
+
+
+class LedgerError(PvtError):
+    """The ledger cannot be used."""
+
+
+class LedgerUnavailableError(LedgerError):
+    """The ledger database cannot be reached or migrated."""
+
+
+class UnknownFileError(LedgerError, UsageError):
+    """No file with that key is in the ledger."""
+
+
+class SourceError(PvtError):
+    """Listing, statting, reading or cleaning up at a source failed."""
+
+
+class SourceEntryGoneError(SourceError):
+    """The entry disappeared between listing and use."""
+
+
+class TransportError(PvtError):
+    """Moving bytes from a source into the vault failed."""
+
+
+class SourceChangedError(TransportError):
+    """The file changed at the source while it was being copied; polling waits again."""
+
+
+class SizeMismatchError(TransportError):
+    """The number of bytes copied differs from the size the source reported."""
+
+
+class VaultConflictError(TransportError):
+    """Different bytes were about to be written under an existing vault name."""
+
+
+class DecryptError(PvtError):
+    """PGP decryption failed."""
+
+
+class NotEncryptedError(DecryptError):
+    """The data is not PGP-encrypted."""
+
+
+class NoSecretKeyError(DecryptError):
+    """The file is encrypted to a key the keystore does not hold."""
+
+
+class BadPassphraseError(DecryptError):
+    """The passphrase for the secret key is wrong or missing."""
+
+
+class CorruptDataError(DecryptError):
+    """The PGP data is truncated or damaged."""
+
+
+class KeystoreError(PvtError):
+    """Keys cannot be imported, listed or found."""
+
+
+class ParseError(PvtError):
+    """A data file cannot be parsed; the message names the line and the reason."""
+
+    def __init__(self, message: str, *, line: int | None = None) -> None:
+        self.line = line
+        super().__init__(message if line is None else f"line {line}: {message}")
+
+
+class ValidationFailedError(PvtError):
+    """One or more failure-severity rules found problems in a file."""
+
+
+class ScrubError(PvtError):
+    """A scrub action cannot be applied."""
+
+
+class DeliveryError(PvtError):
+    """A delivery target could not be written."""
