@@ -19,12 +19,15 @@ so that callers, the ledger and the Dagster UI see one readable line without PII
     │   ├── SourceChangedError      the file changed while it was being copied
     │   ├── SizeMismatchError       the copied size differs from the source size
     │   └── VaultConflictError      different bytes under an existing vault name (write-once)
+    ├── VaultIntegrityError         a stored file no longer matches its recorded sha256
     ├── DecryptError                PGP decryption failed
     │   ├── NotEncryptedError       the data is not PGP
     │   ├── NoSecretKeyError        encrypted to a key we do not hold
     │   ├── BadPassphraseError      the key's passphrase is wrong or missing
     │   └── CorruptDataError        truncated or damaged PGP data
     ├── KeystoreError               keys cannot be imported or listed
+    ├── FileRejectedError           refused: duplicate, constraint, unsafe entry; left at the source
+    ├── StageOrderError             a stage ran before the stage it reads from
     ├── ParseError                  a data file cannot be parsed (line and reason)
     ├── ValidationFailedError       a failure-severity rule found problems
     ├── ScrubError                  a scrub action cannot be applied
@@ -109,6 +112,10 @@ class VaultConflictError(TransportError):
     """Different bytes were about to be written under an existing vault name."""
 
 
+class VaultIntegrityError(PvtError):
+    """A stored file no longer matches the sha256 the ledger recorded for it."""
+
+
 class DecryptError(PvtError):
     """PGP decryption failed."""
 
@@ -131,6 +138,14 @@ class CorruptDataError(DecryptError):
 
 class KeystoreError(PvtError):
     """Keys cannot be imported, listed or found."""
+
+
+class FileRejectedError(PvtError):
+    """The file was refused (duplicate, constraint, unsafe entry); it stays at its source."""
+
+
+class StageOrderError(PvtError):
+    """A stage was asked to run before the stage it reads from completed."""
 
 
 class ParseError(PvtError):

@@ -7,12 +7,32 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from pvt_dagster.config.sizes import parse_size
 from pvt_dagster.errors import ConfigError
 
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _identifier(name: str) -> str:
+    if not IDENTIFIER.match(name):
+        raise ValueError(
+            f"{name!r} is not a valid name: use a-z, 0-9 and _, starting with a letter"
+        )
+    return name
+
+
+# Client, source and feed names become Dagster names (asset keys, jobs, partitions).
+Name = Annotated[str, AfterValidator(_identifier)]
 Severity = Literal["information", "warning", "failure"]
 SEVERITIES: tuple[Severity, ...] = ("information", "warning", "failure")
 
@@ -327,18 +347,18 @@ class ClientConfig(Model):
 
     constraints: Constraints = Field(default_factory=lambda: Constraints(min_bytes=1))
     max_consecutive_failures: int = Field(default=3, ge=1)
-    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    sources: dict[Name, SourceConfig] = Field(default_factory=dict)
     polling: PollingConfig = Field(default_factory=PollingConfig)
-    feeds: dict[str, FeedConfig] = Field(default_factory=dict)
+    feeds: dict[Name, FeedConfig] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _references(self) -> ClientConfig:
-        for name in [*self.sources, *self.feeds]:
-            if not IDENTIFIER.match(name):
-                raise ValueError(f"{name!r} is not an identifier (^[a-z][a-z0-9_]*$)")
-        for feed_name, feed in self.feeds.items():
-            if feed.source not in self.sources:
-                raise ValueError(f"feed {feed_name}: source {feed.source!r} is not declared")
+        # One error for all bad references; ``ctx["refs"]`` lets the loader place each one.
+        refs = [(name, feed.source) for name, feed in self.feeds.items()
+                if feed.source not in self.sources]
+        if refs:
+            text = "; ".join(f"feed {f}: source {s!r} is not declared" for f, s in refs)
+            raise PydanticCustomError("undeclared_source", "{text}", {"text": text, "refs": refs})
         return self
 
     def feed_constraints(self, feed: FeedConfig) -> Constraints:
@@ -419,15 +439,7 @@ class PvtConfig(Model):
     ledger: LedgerConfig = Field(default_factory=LedgerConfig)
     keystore: KeystoreConfig = Field(default_factory=KeystoreConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
-    clients: dict[str, ClientConfig] = Field(default_factory=dict)
-
-    @field_validator("clients")
-    @classmethod
-    def _client_names(cls, value: dict[str, ClientConfig]) -> dict[str, ClientConfig]:
-        for name in value:
-            if not IDENTIFIER.match(name):
-                raise ValueError(f"{name!r} is not an identifier (^[a-z][a-z0-9_]*$)")
-        return value
+    clients: dict[Name, ClientConfig] = Field(default_factory=dict)
 
     @property
     def ledger_url(self) -> str:

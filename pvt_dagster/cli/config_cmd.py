@@ -1,0 +1,29 @@
+"""``pvt config check`` and ``pvt config schema``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from pvt_dagster.config import check_config, config_json_schema
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    """Validate the config: 0 when usable (warnings printed), 1 with every error listed."""
+    report = check_config(args.config)
+    for issue in report.warnings:
+        print(f"warning: {issue}")
+    for issue in report.errors:
+        print(f"error: {issue}")
+    if report.ok:
+        feeds = report.config.feeds() if report.config else []
+        print(f"ok: {len(feeds)} feed(s) in {report.config.path if report.config else '?'}")
+        return 0
+    print(f"{len(report.errors)} error(s)")
+    return 1
+
+
+def cmd_config_schema(args: argparse.Namespace) -> int:
+    """Print the JSON Schema of pvt.yaml for editors."""
+    print(json.dumps(config_json_schema(), indent=2))
+    return 0

@@ -1,0 +1,67 @@
+"""``pvt files`` and ``pvt file show``: what the ledger knows about files."""
+
+from __future__ import annotations
+
+import argparse
+
+from pvt_dagster.cli.output import file_json, file_story_json, iso, print_json, print_table
+from pvt_dagster.pipeline import Intake
+
+
+def cmd_files(intake: Intake, args: argparse.Namespace) -> int:
+    """List files, newest last, filtered by client, feed or status."""
+    client, feed = args.client, None
+    if args.feed:
+        ref = intake.parse_feed_name(args.feed)
+        client, feed = ref.client, ref.name
+    records = intake.ledger.list_files(client=client, feed=feed, status=args.status)
+    counts = intake.ledger.check_counts([r.key for r in records])
+    if args.json:
+        print_json([file_json(r, counts.get(r.key)) for r in records])
+        return 0
+    rows = []
+    for r in records:
+        c = counts.get(r.key) or {}
+        checks = f"{c.get('failure', 0)}F {c.get('warning', 0)}W {c.get('information', 0)}I"
+        rows.append([r.key, r.status, r.stage or "-", r.rows if r.rows is not None else "-",
+                     checks, (r.error or "")[:60]])
+    print_table(["KEY", "STATUS", "STAGE", "ROWS", "CHECKS", "ERROR"], rows)
+    print(f"{len(records)} file(s)")
+    return 0
+
+
+def cmd_file_show(intake: Intake, args: argparse.Namespace) -> int:
+    """The whole story of one file: events, check results, scrub changes, messages."""
+    record = intake.ledger.get_file(args.key)
+    story = file_story_json(intake.ledger, record)
+    if args.json:
+        print_json(story)
+        return 0
+    print(f"{record.key}\n  name     {record.name!r}\n  feed     {record.client}/{record.feed}"
+          f"\n  source   {record.source}:{record.path}\n  status   {record.status} "
+          f"(stage {record.stage or '-'})\n  bytes    {story['bytes']}\n  sha256   "
+          f"{record.raw_sha256 or '-'}\n  rows     {record.rows if record.rows is not None else '-'}"
+          f"\n  received {iso(record.received_at) or '-'}")
+    if record.error:
+        print(f"  error    {record.error}")
+    print("\nEvents:")
+    print_table(["#", "STAGE", "ACTION", "OUTCOME", "FINISHED", "BYTES", "ROWS", "ERROR"], [
+        [e["seq"], e["stage"], e["action"], e["outcome"], e["finished_at"], e["bytes"],
+         e["rows"], e["error"] or ""] for e in story["events"]])
+    if story["check_results"]:
+        print("\nChecks (latest run):")
+        print_table(["PHASE", "CHECK", "SEVERITY", "RESULT", "FAILURES", "ROWS", "SAMPLES"], [
+            [c["phase"], c["check"], c["severity"], "pass" if c["passed"] else "FAIL",
+             c["failures"], ",".join(map(str, c["rows"][:5])), ", ".join(c["samples"][:3])]
+            for c in story["check_results"]])
+    if story["scrub_changes"]:
+        print("\nScrub changes:")
+        print_table(["COLUMN", "ACTION", "CHANGED", "SAMPLES (masked)"], [
+            [s["column"], s["action"], s["rows_changed"],
+             "; ".join(f"{b} -> {a}" for b, a in s["samples"][:3])]
+            for s in story["scrub_changes"]])
+    if story["messages"]:
+        print("\nMessages:")
+        print_table(["SEVERITY", "KIND", "STATUS", "TEXT"], [
+            [m["severity"], m["kind"], m["status"], m["text"]] for m in story["messages"]])
+    return 0

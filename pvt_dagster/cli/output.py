@@ -1,0 +1,78 @@
+"""How the ``pvt`` command prints: JSON shapes of the Contracts, and plain tables."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pvt_dagster.ledger import FileRecord, Ledger
+
+NO_CHECKS = {"failure": 0, "warning": 0, "information": 0}
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 UTC ending in ``Z``, or None."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def file_json(record: FileRecord, checks: dict[str, int] | None) -> dict[str, Any]:
+    """One file as ``pvt files --json`` prints it."""
+    return {
+        "key": record.key, "client": record.client, "feed": record.feed, "name": record.name,
+        "source": record.source, "status": record.status, "stage": record.stage,
+        "bytes": record.bytes if record.bytes is not None else record.size,
+        "raw_sha256": record.raw_sha256, "rows": record.rows,
+        "checks": dict(checks or NO_CHECKS),
+        "received_at": iso(record.received_at), "updated_at": iso(record.updated_at),
+        "error": record.error, "metrics": record.metrics or {},
+    }
+
+
+def file_story_json(ledger: Ledger, record: FileRecord) -> dict[str, Any]:
+    """One file with its events, check results, scrub changes and messages."""
+    counts = ledger.check_counts([record.key]).get(record.key)
+    story = file_json(record, counts)
+    story["discovered_at"] = iso(record.discovered_at)
+    story["events"] = [{
+        "seq": e.seq, "stage": e.stage, "action": e.action, "input_sha256": e.input_sha256,
+        "output_sha256": e.output_sha256, "bytes": e.bytes, "rows": e.rows,
+        "started_at": iso(e.started_at), "finished_at": iso(e.finished_at),
+        "outcome": e.outcome, "error": e.error, "details": e.details,
+        "prev_hash": e.prev_hash, "hash": e.hash,
+    } for e in ledger.events(record.key)]
+    story["check_results"] = [{
+        "phase": c.phase, "check": c.check_name, "rule": c.rule, "column": c.column,
+        "severity": c.severity, "passed": c.passed, "failures": c.failures,
+        "rows": c.rows, "samples": c.samples, "message": c.message,
+    } for c in ledger.check_results(record.key)]
+    story["scrub_changes"] = [{
+        "column": s.column, "action": s.action, "step": s.step,
+        "rows_changed": s.rows_changed, "rows": s.rows, "samples": s.samples,
+    } for s in ledger.scrub_changes(record.key)]
+    story["messages"] = [{
+        "kind": m.kind, "severity": m.severity, "stage": m.stage, "text": m.text,
+        "status": m.status, "created_at": iso(m.created_at),
+    } for m in ledger.messages(file_key=record.key)]
+    return story
+
+
+def print_json(value: Any) -> None:
+    """Pretty JSON on stdout."""
+    json.dump(value, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """A plain aligned table on stdout."""
+    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())

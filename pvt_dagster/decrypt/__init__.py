@@ -1,0 +1,19 @@
+"""Decrypt: the keystore (a GnuPG home), streaming PGP decryption and the plain copy."""
+
+from __future__ import annotations
+
+from pvt_dagster.decrypt.decryptor import Decrypted, copy_plain, decrypt_file, looks_like_pgp
+from pvt_dagster.decrypt.keys import encrypt_file, export_public_key, generate_key
+from pvt_dagster.decrypt.keystore import KeyInfo, Keystore
+
+__all__ = [
+    "Decrypted",
+    "KeyInfo",
+    "Keystore",
+    "copy_plain",
+    "decrypt_file",
+    "encrypt_file",
+    "export_public_key",
+    "generate_key",
+    "looks_like_pgp",
+]

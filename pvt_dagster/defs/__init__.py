@@ -1,0 +1,1 @@
+"""The thin Dagster layer: assets, checks, jobs, sensors and the resource, built from config."""

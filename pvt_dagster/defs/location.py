@@ -1,0 +1,39 @@
+"""Builds the code location's Definitions from a loaded ``pvt.yaml``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import dagster as dg
+
+from pvt_dagster.config.models import PvtConfig
+from pvt_dagster.defs.assets import build_feed_assets
+from pvt_dagster.defs.jobs import build_feed_job
+from pvt_dagster.defs.names import job_name
+from pvt_dagster.defs.resources import PvtIntakeResource
+from pvt_dagster.defs.sensors import build_discovery_sensor
+
+if TYPE_CHECKING:
+    from pvt_dagster.defs.jobs import FeedJob
+
+
+def build_location(config: PvtConfig) -> dg.Definitions:
+    """Every feed's assets and job, and one discovery sensor per source."""
+    assets: list[dg.AssetsDefinition] = []
+    jobs: dict[str, FeedJob] = {}
+    for feed in config.feeds():
+        assets.extend(build_feed_assets(feed))
+        jobs[job_name(feed)] = build_feed_job(feed)
+    sensors = []
+    for client, client_config in config.clients.items():
+        for source_name in client_config.sources:
+            feeds = [f for f in config.feeds()
+                     if f.client == client and f.config.source == source_name]
+            sensors.append(build_discovery_sensor(
+                client, source_name, feeds, client_config.polling.interval_seconds,
+                [jobs[job_name(f)] for f in feeds]))
+    assert config.path is not None, "the loader sets the config path"
+    return dg.Definitions(
+        assets=assets, jobs=list(jobs.values()), sensors=sensors,
+        resources={"pvt": PvtIntakeResource(config_path=str(config.path))},
+    )

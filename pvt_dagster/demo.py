@@ -1,0 +1,161 @@
+"""``pvt demo``: a demo config, a key pair and three PGP-encrypted member files (one clean, one
+with warnings only, one with a failing rule), written once into a folder. All data is made up."""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+import secrets
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from pvt_dagster.config import load_config
+from pvt_dagster.decrypt import Keystore, encrypt_file, generate_key
+from pvt_dagster.ledger import Ledger
+from pvt_dagster.pipeline import HomeLayout
+
+DEMO_KEY_EMAIL = "members@acme.example"
+COLUMNS = ["member_id", "first_name", "last_name", "ssn", "phone", "state", "email"]
+FIRST = ["Ana", "Ben", "Chloe", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo", "June", "Kai", "Lia"]
+LAST = ["Park", "Okafor", "Silva", "Nguyen", "Muller", "Rossi", "Haddad", "Kowalski", "Ito"]
+STATES = ["CA", "NY", "TX", "WA", "IL", "MA", "CO", "GA", "NC", "DC"]
+
+DEMO_CONFIG = """\
+# PVT Intake demo (written by `pvt demo`). One client, one local drop folder, one
+# PGP-encrypted feed. Drop more files into inbox/ and watch them in the Dagster UI.
+home: ${PVT_HOME:-home}
+timezone: UTC
+notify:
+  ui_base_url: http://127.0.0.1:${PORT:-3000}
+clients:
+  acme:
+    sources:
+      dropbox:
+        kind: local
+        path: inbox
+        after_transfer: archive:archive   # moved here only after the vault copy is verified
+        unmatched: report
+    polling: {interval_seconds: 5, quiesce_seconds: 4}
+    feeds:
+      members:
+        source: dropbox
+        pattern: "members_*.csv.pgp"
+        decrypt: {key: members@acme.example, passphrase: {file: secrets/members.passphrase}}
+        format: {type: csv, delimiter: ",", encoding: utf-8}
+        columns:
+          member_id:
+            required: true
+            pii: false
+            scrub: [{pad_left: {width: 10, fill: "0"}}]
+          first_name: {required: true}
+          last_name: {required: true}
+          ssn:
+            required: true
+            checks: [{rule: pattern, pattern: ssn, severity: failure}]
+            scrub: [strip_hyphens]
+          phone:
+            checks: [{rule: pattern, pattern: us_phone, severity: warning}]
+            scrub: [digits_only]
+          state:
+            checks: [{rule: in_list, values: us_states, severity: warning}]
+            scrub: [trim, upper]
+          email:
+            checks: [{rule: pattern, pattern: email, severity: information}]
+            scrub: [trim, lower]
+        deliver:
+          - {kind: daily_csv, dir: out/acme}
+"""
+
+
+@dataclass(frozen=True)
+class DemoFile:
+    """One demo file: its name and what is wrong with it."""
+
+    name: str
+    kind: str  # clean | warnings | failing
+
+
+DEMO_FILES = [
+    DemoFile("members_2026-11-23_clean.csv.pgp", "clean"),
+    DemoFile("members_2026-11-23_warnings.csv.pgp", "warnings"),
+    DemoFile("members_2026-11-23_failing.csv.pgp", "failing"),
+]
+
+
+def fake_ssn(rng: random.Random) -> str:
+    """A made-up SSN in a valid format (area 001-665, group 01-99, serial 0001-9999)."""
+    return f"{rng.randint(1, 665):03d}-{rng.randint(1, 99):02d}-{rng.randint(1, 9999):04d}"
+
+
+def member_rows(kind: str, count: int, seed: int) -> list[list[str]]:
+    """Made-up member rows; ``warnings`` breaks phones and states, ``failing`` breaks SSNs."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(count):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        phone = f"({rng.randint(201, 989)}) {rng.randint(200, 999)}-{rng.randint(0, 9999):04d}"
+        state = rng.choice(STATES)
+        if i % 3 == 0:
+            state = f" {state.lower()} "  # fixed by the scrubber (trim, upper)
+        row = [str(1000 + i), first, last, fake_ssn(rng), phone, state,
+               f" {first}.{last}{i}@Example.org "]
+        if kind == "warnings" and i % 4 == 1:
+            row[4], row[5] = "555-01", "XX"
+        if kind == "failing" and i % 5 == 2:
+            row[3] = "000-12-345"
+        rows.append(row)
+    return rows
+
+
+def write_demo(target: Path) -> list[str]:
+    """Write the demo into ``target`` once (idempotent); returns what was done."""
+    done: list[str] = []
+    target.mkdir(parents=True, exist_ok=True)
+    config_path = target / "pvt.yaml"
+    if not config_path.exists():
+        config_path.write_text(DEMO_CONFIG, encoding="utf-8")
+        done.append(f"wrote {config_path}")
+    secret = target / "secrets" / "members.passphrase"
+    if not secret.exists():
+        secret.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        secret.write_text(secrets.token_urlsafe(24) + "\n", encoding="utf-8")
+        os.chmod(secret, 0o600)
+        done.append(f"wrote a passphrase to {secret}")
+    for folder in ("inbox", "archive", "out"):
+        (target / folder).mkdir(exist_ok=True)
+    config = load_config(config_path)
+    HomeLayout(config.home).ensure_home()
+    keystore = Keystore(config.gnupghome)
+    if not keystore.has_secret_key(DEMO_KEY_EMAIL):
+        generate_key(keystore, name="Acme members feed", email=DEMO_KEY_EMAIL,
+                     passphrase=secret.read_text(encoding="utf-8").rstrip("\n"))
+        done.append(f"generated the demo key pair {DEMO_KEY_EMAIL} in {config.gnupghome}")
+    ledger = Ledger.for_config(config)
+    try:
+        ledger.upgrade()
+    finally:
+        ledger.close()
+    marker = target / ".seeded"
+    if not marker.exists():
+        for number, demo_file in enumerate(DEMO_FILES):
+            _write_encrypted(keystore, target / "inbox" / demo_file.name,
+                             member_rows(demo_file.kind, 24, seed=number))
+            done.append(f"dropped {demo_file.name} ({demo_file.kind}) into {target / 'inbox'}")
+        marker.write_text("demo files were dropped once; `make demo-reset` starts over\n")
+    return done
+
+
+def _write_encrypted(keystore: Keystore, dst: Path, rows: list[list[str]]) -> None:
+    """Write rows as CSV, encrypt them to the demo key, and publish the file atomically."""
+    staging = dst.parent.parent / ".staging"  # same file system as the inbox: atomic rename
+    staging.mkdir(exist_ok=True, mode=0o700)
+    with tempfile.TemporaryDirectory(prefix="pvt-demo-", dir=staging) as tmp:
+        plain, sealed = Path(tmp) / "plain.csv", Path(tmp) / "sealed.pgp"
+        with plain.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(COLUMNS)
+            writer.writerows(rows)
+        encrypt_file(keystore, plain, sealed, recipient=DEMO_KEY_EMAIL)
+        os.replace(sealed, dst)

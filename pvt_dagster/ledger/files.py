@@ -1,0 +1,181 @@
+"""File rows: creation with a unique key, look-ups, updates and duplicate detection."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from pvt_dagster.errors import LedgerError, UnknownFileError
+from pvt_dagster.ledger.engine import LedgerBase
+from pvt_dagster.ledger.models import File
+from pvt_dagster.ledger.observations import upsert_observations
+from pvt_dagster.ledger.records import (
+    STAGES,
+    STATUSES,
+    FileRecord,
+    ObservationRecord,
+    file_record,
+    one_line,
+)
+from pvt_dagster.ledger.timeutil import ensure_utc, utcnow
+from pvt_dagster.polling.keys import make_file_key
+
+_KEY_ATTEMPTS = 20
+FIXED_FIELDS = frozenset({"id", "key", "chain_head", "event_count", "updated_at"})
+UPDATABLE_FIELDS = frozenset(f.name for f in dataclasses.fields(FileRecord)) - FIXED_FIELDS
+NOT_RECEIVED = ("discovered", "rejected")
+
+
+def file_row(session: Session, key: str, *, for_update: bool = False) -> File:
+    """The row of a file; UnknownFileError if there is none."""
+    stmt = select(File).where(File.key == key)
+    if for_update:
+        stmt = stmt.with_for_update()
+    row = session.scalar(stmt)
+    if row is None:
+        raise UnknownFileError(f"no file with key {key!r} in the ledger")
+    return row
+
+
+def _check_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(fields) - UPDATABLE_FIELDS
+    if unknown:
+        raise ValueError(f"cannot update file field(s): {', '.join(sorted(unknown))}")
+    if "status" in fields and fields["status"] not in STATUSES:
+        raise ValueError(f"unknown file status {fields['status']!r}")
+    if fields.get("stage") is not None and fields["stage"] not in STAGES:
+        raise ValueError(f"unknown stage {fields['stage']!r}")
+    if "error" in fields:
+        fields["error"] = one_line(fields["error"])
+    for name in ("discovered_at", "received_at"):
+        if fields.get(name) is not None:
+            fields[name] = ensure_utc(fields[name])
+    if "metrics" in fields:
+        fields["metrics"] = dict(fields["metrics"] or {})
+    return fields
+
+
+def _statuses(status: str | Collection[str]) -> list[str]:
+    return [status] if isinstance(status, str) else list(status)
+
+
+class FilesMixin(LedgerBase):
+    """Creating, finding and updating file rows."""
+
+    def create_file(
+        self, *, client: str, feed: str | None, source: str, name: str, path: str,
+        size: int, mtime: float, first_seen: datetime, status: str = "discovered",
+        error: str | None = None, observation: ObservationRecord | None = None,
+    ) -> FileRecord:
+        """A new file row with a unique key; ``observation`` is saved with it, linked to it."""
+        _check_fields({"status": status})
+        first_seen = ensure_utc(first_seen)
+        for attempt in range(_KEY_ATTEMPTS):
+            try:
+                with self._write() as session:
+                    def taken(key: str) -> bool:
+                        return session.scalar(select(File.id).where(File.key == key)) is not None
+
+                    key = make_file_key(client, feed, first_seen, name, taken)
+                    row = File(
+                        key=key, client=client, feed=feed, source=source, name=name,
+                        path=path, size=size, mtime=mtime, status=status,
+                        error=one_line(error), discovered_at=first_seen, updated_at=utcnow(),
+                        event_count=0, metrics={}, run_seq=0,
+                    )
+                    session.add(row)
+                    session.flush()
+                    if observation is not None:
+                        linked = dataclasses.replace(observation, file_key=key)
+                        upsert_observations(session, [linked])
+                    record = file_record(row)
+                return record
+            except IntegrityError as exc:
+                if attempt == _KEY_ATTEMPTS - 1:
+                    raise LedgerError(f"could not assign a unique key to {name!r}") from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def get_file(self, key: str) -> FileRecord:
+        """The file with this key; UnknownFileError if there is none."""
+        with self._read() as session:
+            return file_record(file_row(session, key))
+
+    def find_file(self, key: str) -> FileRecord | None:
+        """The file with this key, or None."""
+        with self._read() as session:
+            row = session.scalar(select(File).where(File.key == key))
+            return file_record(row) if row is not None else None
+
+    def files_by_key(self, keys: Iterable[str]) -> dict[str, FileRecord]:
+        """The files with these keys (unknown keys are left out)."""
+        wanted = sorted(set(keys))
+        found: dict[str, FileRecord] = {}
+        with self._read() as session:
+            for i in range(0, len(wanted), 500):
+                stmt = select(File).where(File.key.in_(wanted[i:i + 500]))
+                found.update({row.key: file_record(row) for row in session.scalars(stmt)})
+        return found
+
+    def list_files(
+        self, *, client: str | None = None, feed: str | None = None,
+        status: str | Collection[str] | None = None, source: str | None = None,
+    ) -> list[FileRecord]:
+        """Files matching every filter given, oldest discovery first."""
+        stmt = select(File).order_by(File.discovered_at, File.id)
+        if client is not None:
+            stmt = stmt.where(File.client == client)
+        if feed is not None:
+            stmt = stmt.where(File.feed == feed)
+        if status is not None:
+            stmt = stmt.where(File.status.in_(_statuses(status)))
+        if source is not None:
+            stmt = stmt.where(File.source == source)
+        with self._read() as session:
+            return [file_record(row) for row in session.scalars(stmt)]
+
+    def update_file(self, key: str, **fields: Any) -> FileRecord:
+        """Set columns of a file (and ``updated_at``); returns the updated record."""
+        fields = _check_fields(dict(fields))
+        with self._write() as session:
+            row = file_row(session, key, for_update=True)
+            for name, value in fields.items():
+                setattr(row, name, value)
+            row.updated_at = utcnow()
+            session.flush()
+            return file_record(row)
+
+    def transition_file(
+        self, key: str, *, from_status: str | Collection[str], **fields: Any
+    ) -> FileRecord | None:
+        """Like update_file, but only if the status is still one of ``from_status``; else None."""
+        fields = _check_fields(dict(fields))
+        with self._write() as session:
+            row = file_row(session, key, for_update=True)
+            if row.status not in _statuses(from_status):
+                return None
+            for name, value in fields.items():
+                setattr(row, name, value)
+            row.updated_at = utcnow()
+            session.flush()
+            return file_record(row)
+
+    def find_delivered_duplicate(
+        self, client: str, feed: str | None, raw_sha256: str, exclude_key: str
+    ) -> FileRecord | None:
+        """An earlier received file of the same feed with the same raw sha256, or None."""
+        stmt = (
+            select(File)
+            .where(File.client == client, File.feed == feed, File.raw_sha256 == raw_sha256,
+                   File.key != exclude_key, File.status.not_in(NOT_RECEIVED))
+            .order_by(File.discovered_at, File.id)
+            .limit(1)
+        )
+        with self._read() as session:
+            row = session.scalar(stmt)
+            return file_record(row) if row is not None else None

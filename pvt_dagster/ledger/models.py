@@ -1,0 +1,191 @@
+"""The ledger's tables as SQLAlchemy 2 typed ORM classes (migrations live in ``migrations/``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from pvt_dagster.ledger.timeutil import UTCDateTime
+
+KEY = String(255)
+NAME = String(100)
+SHA = String(64)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the ledger tables."""
+
+
+class Observation(Base):
+    """What polling saw of one entry at one source: size, mtime and how long unchanged."""
+
+    __tablename__ = "observations"
+    __table_args__ = (UniqueConstraint("client", "source", "path", name="uq_observations_entry"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client: Mapped[str] = mapped_column(NAME)
+    source: Mapped[str] = mapped_column(NAME)
+    path: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime: Mapped[float] = mapped_column(Float)
+    kind: Mapped[str] = mapped_column(String(20))
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    stable_since: Mapped[datetime] = mapped_column(UTCDateTime)
+    seen_count: Mapped[int] = mapped_column(Integer)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    gone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    file_key: Mapped[str | None] = mapped_column(KEY)
+
+
+class File(Base):
+    """One delivered (or refused) file and where it got to."""
+
+    __tablename__ = "files"
+    __table_args__ = (
+        Index("ix_files_client_feed", "client", "feed"),
+        Index("ix_files_status", "status"),
+        Index("ix_files_raw_sha256", "raw_sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(KEY, unique=True)
+    client: Mapped[str] = mapped_column(NAME)
+    feed: Mapped[str | None] = mapped_column(NAME)
+    source: Mapped[str] = mapped_column(NAME)
+    name: Mapped[str] = mapped_column(Text)
+    path: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(20))
+    stage: Mapped[str | None] = mapped_column(String(20))
+    raw_sha256: Mapped[str | None] = mapped_column(SHA)
+    bytes: Mapped[int | None] = mapped_column(BigInteger)
+    rows: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(Text)
+    vault_path: Mapped[str | None] = mapped_column(Text)
+    discovered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    chain_head: Mapped[str | None] = mapped_column(SHA)
+    event_count: Mapped[int] = mapped_column(Integer, default=0)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    run_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ManifestEvent(Base):
+    """One link of a file's append-only, hash-chained manifest."""
+
+    __tablename__ = "manifest_events"
+    __table_args__ = (UniqueConstraint("file_id", "seq", name="uq_manifest_events_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(50))
+    input_sha256: Mapped[str | None] = mapped_column(SHA)
+    output_sha256: Mapped[str | None] = mapped_column(SHA)
+    bytes: Mapped[int | None] = mapped_column(BigInteger)
+    rows: Mapped[int | None] = mapped_column(BigInteger)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(10))
+    error: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(SHA)
+    hash: Mapped[str] = mapped_column(SHA)
+
+
+class CheckResult(Base):
+    """The result of one rule on one file in one run (validated or scrubbed phase)."""
+
+    __tablename__ = "check_results"
+    __table_args__ = (
+        UniqueConstraint("file_id", "run_id", "phase", "check_name", name="uq_check_results"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id"))
+    run_id: Mapped[str] = mapped_column(String(100))
+    phase: Mapped[str] = mapped_column(String(20))
+    check_name: Mapped[str] = mapped_column(String(200))
+    rule: Mapped[str] = mapped_column(String(50))
+    column: Mapped[str] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(20))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    failures: Mapped[int] = mapped_column(BigInteger)
+    rows: Mapped[list[int]] = mapped_column(JSON, default=list)
+    samples: Mapped[list[str]] = mapped_column(JSON, default=list)
+    message: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ScrubChange(Base):
+    """What one scrub step changed in one column of one file in one run."""
+
+    __tablename__ = "scrub_changes"
+    __table_args__ = (
+        UniqueConstraint("file_id", "run_id", "column", "step", name="uq_scrub_changes"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id"))
+    run_id: Mapped[str] = mapped_column(String(100))
+    column: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(50))
+    step: Mapped[int] = mapped_column(Integer)
+    rows_changed: Mapped[int] = mapped_column(BigInteger)
+    rows: Mapped[list[int]] = mapped_column(JSON, default=list)
+    samples: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Message(Base):
+    """One message in the outbox, sent by the dispatch sensor."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_status", "status"), Index("ix_messages_file", "file_key"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(400), unique=True)
+    client: Mapped[str | None] = mapped_column(NAME)
+    feed: Mapped[str | None] = mapped_column(NAME)
+    file_key: Mapped[str | None] = mapped_column(KEY)
+    stage: Mapped[str | None] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(50))
+    severity: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class OperatorAction(Base):
+    """An act of an operator: release, replay, ingest, trust a host key."""
+
+    __tablename__ = "operator_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action: Mapped[str] = mapped_column(String(50))
+    target: Mapped[str] = mapped_column(Text)
+    user: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,71 @@
+"""Polling observations: the ledger, not a Dagster cursor, remembers what each source listed."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pvt_dagster.ledger.engine import LedgerBase
+from pvt_dagster.ledger.models import Observation
+from pvt_dagster.ledger.records import ObservationRecord, observation_record
+from pvt_dagster.ledger.timeutil import ensure_utc
+
+_FIELDS = ("name", "size", "mtime", "kind", "first_seen_at", "stable_since", "seen_count",
+           "last_seen_at", "gone_at", "file_key")
+
+
+def _apply(row: Observation, record: ObservationRecord) -> None:
+    for name in _FIELDS:
+        value = getattr(record, name)
+        if name in {"first_seen_at", "stable_since", "last_seen_at", "gone_at"} and value:
+            value = ensure_utc(value)
+        setattr(row, name, value)
+
+
+def upsert_observations(session: Session, records: Iterable[ObservationRecord]) -> None:
+    """Insert or update observations (one select per client and source)."""
+    groups: dict[tuple[str, str], list[ObservationRecord]] = defaultdict(list)
+    for record in records:
+        groups[(record.client, record.source)].append(record)
+    for (client, source), items in groups.items():
+        paths = [r.path for r in items]
+        existing: dict[str, Observation] = {}
+        for i in range(0, len(paths), 500):
+            chunk = paths[i:i + 500]
+            stmt = select(Observation).where(Observation.client == client,
+                                             Observation.source == source,
+                                             Observation.path.in_(chunk))
+            existing.update({row.path: row for row in session.scalars(stmt)})
+        for record in items:
+            row = existing.get(record.path)
+            if row is None:
+                row = Observation(client=client, source=source, path=record.path)
+                session.add(row)
+                existing[record.path] = row
+            _apply(row, record)
+
+
+class ObservationsMixin(LedgerBase):
+    """Reading and saving polling observations."""
+
+    def observations(
+        self, client: str, source: str, *, listed_only: bool = False
+    ) -> dict[str, ObservationRecord]:
+        """The observations of a source by entry path: all, or only those not gone."""
+        stmt = select(Observation).where(Observation.client == client,
+                                         Observation.source == source)
+        if listed_only:
+            stmt = stmt.where(Observation.gone_at.is_(None))
+        with self._read() as session:
+            return {row.path: observation_record(row) for row in session.scalars(stmt)}
+
+    def save_observations(self, records: Iterable[ObservationRecord]) -> None:
+        """Insert or update observations in one transaction."""
+        records = list(records)
+        if not records:
+            return
+        with self._write() as session:
+            upsert_observations(session, records)

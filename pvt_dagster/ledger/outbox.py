@@ -1,0 +1,114 @@
+"""The message outbox and the record of operator actions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from pvt_dagster.errors import LedgerError
+from pvt_dagster.ledger.chain import json_safe
+from pvt_dagster.ledger.engine import LedgerBase
+from pvt_dagster.ledger.models import Message, OperatorAction
+from pvt_dagster.ledger.records import (
+    MessageRecord,
+    OperatorActionRecord,
+    message_record,
+    one_line,
+)
+from pvt_dagster.ledger.timeutil import ensure_utc, utcnow
+
+
+def _action_record(row: OperatorAction) -> OperatorActionRecord:
+    return OperatorActionRecord(id=row.id, action=row.action, target=row.target,
+                                user=row.user, at=row.at, details=dict(row.details or {}))
+
+
+class OutboxMixin(LedgerBase):
+    """Messages waiting to be sent, and who did what."""
+
+    def record_message(
+        self, *, dedupe_key: str, client: str | None, feed: str | None,
+        file_key: str | None, stage: str | None, kind: str, severity: str, text: str,
+        details: dict[str, Any] | None = None,
+    ) -> MessageRecord:
+        """Queue a message; a message with the same dedupe_key is returned instead of doubled."""
+        for attempt in range(3):
+            try:
+                with self._write() as session:
+                    row = session.scalar(select(Message).where(Message.dedupe_key == dedupe_key))
+                    if row is None:
+                        row = Message(
+                            dedupe_key=dedupe_key, client=client, feed=feed, file_key=file_key,
+                            stage=stage, kind=kind, severity=severity, text=text,
+                            details=json_safe(details or {}), created_at=utcnow(),
+                            status="pending", attempts=0,
+                        )
+                        session.add(row)
+                        session.flush()
+                    return message_record(row)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def messages(
+        self, *, file_key: str | None = None, pending: bool | None = None
+    ) -> list[MessageRecord]:
+        """Messages, oldest first: of one file, and only pending (True) or not pending (False)."""
+        stmt = select(Message).order_by(Message.created_at, Message.id)
+        if file_key is not None:
+            stmt = stmt.where(Message.file_key == file_key)
+        if pending is True:
+            stmt = stmt.where(Message.status == "pending")
+        elif pending is False:
+            stmt = stmt.where(Message.status != "pending")
+        with self._read() as session:
+            return [message_record(row) for row in session.scalars(stmt)]
+
+    def _message_update(self, message_id: int, **fields: Any) -> MessageRecord:
+        with self._write() as session:
+            row = session.get(Message, message_id, with_for_update=True)
+            if row is None:
+                raise LedgerError(f"no message with id {message_id}")
+            for name, value in fields.items():
+                setattr(row, name, value(row) if callable(value) else value)
+            session.flush()
+            return message_record(row)
+
+    def mark_message_sent(self, message_id: int, *, at: datetime | None = None) -> MessageRecord:
+        """Mark a message sent (one more attempt)."""
+        return self._message_update(
+            message_id, status="sent", sent_at=ensure_utc(at) if at else utcnow(),
+            attempts=lambda row: row.attempts + 1, last_error=None,
+        )
+
+    def mark_message_failed(
+        self, message_id: int, error: str, *, give_up: bool = False
+    ) -> MessageRecord:
+        """Record a failed attempt; the message stays pending unless ``give_up``."""
+        return self._message_update(
+            message_id, status="failed" if give_up else "pending",
+            attempts=lambda row: row.attempts + 1, last_error=one_line(error),
+        )
+
+    def record_operator_action(
+        self, *, action: str, target: str, user: str, details: dict[str, Any] | None = None
+    ) -> OperatorActionRecord:
+        """Record an operator's act (release, replay, ingest, trust a host key)."""
+        with self._write() as session:
+            row = OperatorAction(action=action, target=target, user=user, at=utcnow(),
+                                 details=json_safe(details or {}))
+            session.add(row)
+            session.flush()
+            return _action_record(row)
+
+    def operator_actions(self, *, target: str | None = None) -> list[OperatorActionRecord]:
+        """Recorded operator actions, oldest first (optionally for one target)."""
+        stmt = select(OperatorAction).order_by(OperatorAction.at, OperatorAction.id)
+        if target is not None:
+            stmt = stmt.where(OperatorAction.target == target)
+        with self._read() as session:
+            return [_action_record(row) for row in session.scalars(stmt)]

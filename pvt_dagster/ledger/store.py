@@ -1,0 +1,41 @@
+"""The Ledger: one object over the tracking database, assembled from its parts."""
+
+from __future__ import annotations
+
+from pvt_dagster.config.models import PvtConfig
+from pvt_dagster.ledger import migrate
+from pvt_dagster.ledger.checks import ChecksMixin
+from pvt_dagster.ledger.events import EventsMixin
+from pvt_dagster.ledger.files import FilesMixin
+from pvt_dagster.ledger.observations import ObservationsMixin
+from pvt_dagster.ledger.outbox import OutboxMixin
+
+
+class Ledger(FilesMixin, EventsMixin, ChecksMixin, OutboxMixin, ObservationsMixin):
+    """The authoritative record: files, manifest chains, checks, scrubs, messages, actions."""
+
+    @classmethod
+    def for_config(cls, cfg: PvtConfig) -> Ledger:
+        """The ledger a loaded config names (SQLite in the PVT home by default)."""
+        return cls(cfg.ledger_url)
+
+    def upgrade(self) -> None:
+        """Run pending migrations under a cross-process lock; idempotent."""
+        migrate.upgrade(self.engine)
+
+    def revision(self) -> str | None:
+        """The migration revision the database is at (None before the first upgrade)."""
+        return migrate.current_revision(self.engine)
+
+    def is_up_to_date(self) -> bool:
+        """Whether the database is at the newest migration shipped with this package."""
+        return self.revision() == migrate.head_revision()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Ledger({self.safe_url!r})"

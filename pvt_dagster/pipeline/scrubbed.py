@@ -1,0 +1,63 @@
+"""Stage ``scrubbed``: apply the feed's scrub actions with an audit of every change, then
+validate the scrubbed output again and record that second result too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pvt_dagster.config.models import CsvFormat
+from pvt_dagster.errors import ValidationFailedError
+from pvt_dagster.ledger import ScrubChangeInput
+from pvt_dagster.pipeline.intake import Intake
+from pvt_dagster.pipeline.progress import mark_done
+from pvt_dagster.pipeline.recording import recorded_stage
+from pvt_dagster.pipeline.stage_guard import require_stage
+from pvt_dagster.pipeline.validated import record_outcomes
+from pvt_dagster.scrubbing import ScrubChange, scrub_file
+from pvt_dagster.transport import sha256_file
+from pvt_dagster.validation import CheckOutcome, validate_file
+
+#: The scrubbed file is always written as plain UTF-8, comma-delimited CSV with a header.
+SCRUBBED_FORMAT = CsvFormat()
+
+
+@dataclass(frozen=True)
+class ScrubbedResult:
+    """What ``scrubbed`` changed, and what the rules say about the result."""
+
+    rows: int
+    sha256: str
+    changes: list[ScrubChange]
+    recheck: list[CheckOutcome]
+
+    def metadata(self) -> dict[str, object]:
+        """Plain values for the UI and the ledger."""
+        return {"rows": self.rows, "sha256": self.sha256,
+                "values_changed": sum(c.rows_changed for c in self.changes),
+                "recheck_problems": sum(1 for o in self.recheck if not o.passed)}
+
+
+def run_scrubbed(intake: Intake, key: str, *, run_id: str) -> ScrubbedResult:
+    """Scrub the decrypted file into the work folder; byte-identical on every rerun."""
+    ledger = intake.ledger
+    record = require_stage(ledger, key, "validated")
+    if record.status == "failed" and record.stage == "validated":
+        raise ValidationFailedError(f"{key} is blocked by failure rules: {record.error}")
+    feed = intake.feed_of(record)
+    dst = intake.layout.scrubbed_path(key)
+    with recorded_stage(ledger, key, stage="scrubbed", action="scrub", run_id=run_id) as draft:
+        draft.input_sha256 = (record.metrics or {}).get("decrypted", {}).get("sha256")
+        report = scrub_file(intake.layout.decrypted_path(key), dst, feed.config)
+        ledger.record_scrub_changes(key, run_id=run_id, changes=[
+            ScrubChangeInput(column=c.column, action=c.action, step=c.step,
+                             rows_changed=c.rows_changed, rows=list(c.rows),
+                             samples=[list(s) for s in c.samples]) for c in report.changes])
+        recheck = validate_file(dst, feed.config, fmt=SCRUBBED_FORMAT)
+        outcomes = recheck.outcomes if recheck.parse_error is None else []
+        record_outcomes(ledger, key, run_id=run_id, phase="scrubbed", outcomes=outcomes)
+        result = ScrubbedResult(report.rows, sha256_file(dst), report.changes, outcomes)
+        draft.output_sha256, draft.rows = result.sha256, report.rows
+        draft.bytes = dst.stat().st_size
+        draft.details = {"values_changed": result.metadata()["values_changed"]}
+        mark_done(ledger, record, "scrubbed", metrics=result.metadata())
+    return result

@@ -1,0 +1,110 @@
+"""Stage ``validated``: parse the decrypted file and run the feed's rules; every planned check
+gets a result (ERROR for all of them when the file cannot be parsed), recorded in the ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pvt_dagster.errors import ParseError, ValidationFailedError
+from pvt_dagster.ledger import CheckResultInput, Ledger
+from pvt_dagster.pipeline.intake import Intake
+from pvt_dagster.pipeline.progress import mark_done
+from pvt_dagster.pipeline.recording import recorded_stage
+from pvt_dagster.pipeline.stage_guard import require_stage
+from pvt_dagster.validation import CheckOutcome, PlannedCheck, planned_checks, validate_file
+
+
+@dataclass(frozen=True)
+class ValidatedResult:
+    """Every planned check's outcome for one file, in planned order."""
+
+    rows: int | None
+    outcomes: list[CheckOutcome]
+    parse_error: str | None
+
+    @property
+    def failed_checks(self) -> list[CheckOutcome]:
+        """Failure-severity checks that did not pass: they block scrubbing and delivery."""
+        return [o for o in self.outcomes if o.severity == "failure" and not o.passed]
+
+    @property
+    def warned_checks(self) -> list[CheckOutcome]:
+        """Warning-severity checks that found something."""
+        return [o for o in self.outcomes if o.severity == "warning" and not o.passed]
+
+    def metadata(self) -> dict[str, object]:
+        """Plain values for the UI and the ledger."""
+        return {"rows": self.rows, "failed_checks": len(self.failed_checks),
+                "warned_checks": len(self.warned_checks), "parse_error": self.parse_error}
+
+
+def unparsed_outcomes(planned: list[PlannedCheck], error: ParseError) -> list[CheckOutcome]:
+    """ERROR results for every planned check of a file that could not be parsed."""
+    return [CheckOutcome(check_name=p.name, rule=p.rule, column=p.column, severity="failure",
+                         passed=False, failures=0, rows=[], samples=[],
+                         message=f"file could not be parsed: {error}") for p in planned]
+
+
+def record_outcomes(ledger: Ledger, key: str, *, run_id: str, phase: str,
+                    outcomes: list[CheckOutcome]) -> None:
+    """Write check outcomes to the ledger (idempotent per run, phase and check)."""
+    ledger.record_check_results(key, run_id=run_id, phase=phase, results=[
+        CheckResultInput(check_name=o.check_name, rule=o.rule, column=o.column,
+                         severity=o.severity, passed=o.passed, failures=o.failures,
+                         rows=list(o.rows), samples=list(o.samples), message=o.message)
+        for o in outcomes])
+
+
+def run_validated(intake: Intake, key: str, *, run_id: str) -> ValidatedResult:
+    """Validate the decrypted file. A failure rule marks the file ``failed`` at ``validated``
+    and queues a message; a parse error raises after every check got its ERROR result."""
+    ledger = intake.ledger
+    record = require_stage(ledger, key, "decrypted")
+    feed = intake.feed_of(record)
+    planned = planned_checks(feed.config)
+    try:
+        with recorded_stage(ledger, key, stage="validated", action="validate",
+                            run_id=run_id) as draft:
+            draft.input_sha256 = (record.metrics or {}).get("decrypted", {}).get("sha256")
+            report = validate_file(intake.layout.decrypted_path(key), feed.config)
+            if report.parse_error is not None:
+                result = ValidatedResult(None, unparsed_outcomes(planned, report.parse_error),
+                                         str(report.parse_error))
+                record_outcomes(ledger, key, run_id=run_id, phase="validated",
+                                outcomes=result.outcomes)
+                raise report.parse_error
+            by_name = {o.check_name: o for o in report.outcomes}
+            result = ValidatedResult(report.rows, [by_name[p.name] for p in planned], None)
+            draft.rows = report.rows
+            draft.details = {"failed_checks": [o.check_name for o in result.failed_checks],
+                             "warned_checks": [o.check_name for o in result.warned_checks]}
+            record_outcomes(ledger, key, run_id=run_id, phase="validated",
+                            outcomes=result.outcomes)
+            record = mark_done(ledger, record, "validated", metrics=result.metadata(),
+                               rows=report.rows)
+            _report_warnings(intake, key, result, run_id)
+            if result.failed_checks:
+                raise ValidationFailedError(_summary(result.failed_checks))
+    except ValidationFailedError:
+        ledger.update_file(key, stage="validated")
+    return result
+
+
+def _summary(failed: list[CheckOutcome]) -> str:
+    """One line naming the failed checks and how many rows each found."""
+    parts = [f"{o.check_name} ({o.message})" if o.failures == 0 else
+             f"{o.check_name} ({o.failures} rows)" for o in failed]
+    return f"{len(failed)} failure rule(s) found problems: " + ", ".join(parts)
+
+
+def _report_warnings(intake: Intake, key: str, result: ValidatedResult, run_id: str) -> None:
+    """Queue one warning message per file and run when warning rules found something."""
+    if not result.warned_checks:
+        return
+    record = intake.ledger.get_file(key)
+    names = ", ".join(f"{o.check_name} ({o.failures} rows)" for o in result.warned_checks)
+    intake.ledger.record_message(
+        dedupe_key=f"{key}:validated:{run_id}:warning", client=record.client, feed=record.feed,
+        file_key=key, stage="validated", kind="rule_warning", severity="warning",
+        text=f"{key}: warning rules found problems: {names}",
+        details={"run_id": run_id, "checks": [o.check_name for o in result.warned_checks]})

@@ -1,0 +1,200 @@
+"""Discovery: list a source once, record observations in the ledger, decide what is ready."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from pvt_dagster.config.models import ClientConfig
+from pvt_dagster.ledger.records import FileRecord, ObservationRecord
+from pvt_dagster.polling.constraints import constraint_violation
+from pvt_dagster.polling.matching import match_feed
+from pvt_dagster.polling.quiescence import is_quiesced
+from pvt_dagster.sources.base import RemoteEntry, Source
+
+if TYPE_CHECKING:
+    from pvt_dagster.ledger import Ledger
+
+AWAITING_TRANSFER = ("discovered", "on_hold")
+UNMATCHED = "matches no feed"
+DISAPPEARED = "disappeared from the source before transfer"
+_KIND_LABELS = {"symlink": "symlink", "dir": "folder", "fifo": "FIFO", "device": "device",
+                "socket": "socket"}
+
+
+@dataclass
+class PollResult:
+    """What one poll of one source found."""
+
+    listed: int = 0
+    ready: list[FileRecord] = field(default_factory=list)
+    waiting: int = 0
+    rejected: list[FileRecord] = field(default_factory=list)
+    new: list[FileRecord] = field(default_factory=list)
+
+
+def not_read_reason(kind: str) -> str:
+    """The rejection reason of an entry that is not a regular file."""
+    return f"{_KIND_LABELS.get(kind, 'not a regular file')}: not read"
+
+
+def awaiting_transfer(record: FileRecord) -> bool:
+    """Whether the file's bytes have not been taken from the source yet."""
+    return record.status in AWAITING_TRANSFER and record.received_at is None
+
+
+def observe(prev: ObservationRecord | None, entry: RemoteEntry, client: str, source: str,
+            now: datetime) -> ObservationRecord:
+    """The next observation of an entry: same size/mtime counts up, a change starts over."""
+    if prev is None or prev.gone_at is not None:
+        return ObservationRecord(
+            client=client, source=source, path=entry.path, name=entry.name, size=entry.size,
+            mtime=entry.mtime, kind=entry.kind, first_seen_at=now, stable_since=now,
+            seen_count=1, last_seen_at=now, gone_at=None, file_key=None,
+        )
+    if (prev.size, prev.mtime, prev.kind) == (entry.size, entry.mtime, entry.kind):
+        return dataclasses.replace(prev, name=entry.name, seen_count=prev.seen_count + 1,
+                                   last_seen_at=now)
+    return dataclasses.replace(prev, name=entry.name, size=entry.size, mtime=entry.mtime,
+                               kind=entry.kind, stable_since=now, seen_count=1,
+                               last_seen_at=now)
+
+
+class _Poll:
+    """The state of one poll of one source."""
+
+    def __init__(self, ledger: Ledger, client: str, config: ClientConfig, source: str,
+                 now: datetime) -> None:
+        self.ledger, self.client, self.config = ledger, client, config
+        self.source, self.now = source, now
+        self.unmatched = config.sources[source].unmatched if source in config.sources else "report"
+        self.result = PollResult()
+        self.observations: dict[str, ObservationRecord] = {}
+
+    def create(self, entry: RemoteEntry, obs: ObservationRecord, feed: str | None,
+               status: str, error: str | None = None) -> FileRecord:
+        """A new file row for the entry, saved together with its observation."""
+        record = self.ledger.create_file(
+            client=self.client, feed=feed, source=self.source, name=entry.name,
+            path=entry.path, size=entry.size, mtime=entry.mtime, first_seen=self.now,
+            status=status, error=error, observation=obs,
+        )
+        self.observations[entry.path] = dataclasses.replace(obs, file_key=record.key)
+        (self.result.new if status == "discovered" else self.result.rejected).append(record)
+        return record
+
+    def reject(self, record: FileRecord, reason: str) -> None:
+        """Refuse a file that has not been transferred yet (no-op if it moved on meanwhile)."""
+        done = self.ledger.transition_file(record.key, from_status=AWAITING_TRANSFER,
+                                           status="rejected", error=reason)
+        if done is not None:
+            self.result.rejected.append(done)
+
+    def first_sight(self, entry: RemoteEntry, obs: ObservationRecord, feed: str | None) -> None:
+        """An entry with no file yet (or whose rejection no longer applies)."""
+        if not entry.is_regular_file:
+            if feed is None and self.unmatched == "ignore":
+                self.observations[entry.path] = obs
+            else:
+                self.create(entry, obs, feed, "rejected", not_read_reason(entry.kind))
+        elif feed is None:
+            if self.unmatched == "ignore":
+                self.observations[entry.path] = obs
+            else:
+                self.create(entry, obs, None, "rejected", UNMATCHED)
+        else:
+            self.create(entry, obs, feed, "discovered")
+
+    def seen(self, entry: RemoteEntry, prev: ObservationRecord | None,
+             linked: FileRecord | None) -> None:
+        """Apply the polling rules to one listed entry."""
+        obs = observe(prev, entry, self.client, self.source, self.now)
+        feed = match_feed(entry.name, self.config.feeds, self.source)
+        if obs.file_key is None or linked is None:
+            self.first_sight(entry, dataclasses.replace(obs, file_key=None), feed)
+            return
+        self.observations[entry.path] = obs
+        kind_changed = prev is not None and prev.kind != entry.kind
+        if awaiting_transfer(linked):
+            if not entry.is_regular_file:
+                self.reject(linked, not_read_reason(entry.kind))
+            elif (linked.size, linked.mtime) != (entry.size, entry.mtime):
+                self.ledger.update_file(linked.key, size=entry.size, mtime=entry.mtime)
+        elif not entry.is_regular_file:
+            if kind_changed:  # a file was replaced by a symlink or the like: refuse it once
+                self.first_sight(entry, obs, feed)
+        elif linked.feed is None or kind_changed:
+            # Recorded once as unmatched (or unsafe); a feed that now matches picks it up.
+            if feed is not None or kind_changed:
+                self.first_sight(entry, obs, feed)
+        elif (linked.size, linked.mtime) != (entry.size, entry.mtime):
+            self.first_sight(entry, obs, feed)  # changed after ingestion: a new delivery
+
+    def vanished(self, prev: ObservationRecord, linked: FileRecord | None) -> None:
+        """An entry no longer listed: note it gone; refuse its file if not yet transferred."""
+        self.observations[prev.path] = dataclasses.replace(prev, gone_at=self.now)
+        if linked is not None and awaiting_transfer(linked):
+            self.reject(linked, DISAPPEARED)
+
+    def readiness(self) -> None:
+        """Split this source's discovered files into ready, rejected and waiting."""
+        candidates: dict[str, list[FileRecord]] = defaultdict(list)
+        quiesce = self.config.polling.quiesce_seconds
+        for record in self.ledger.list_files(client=self.client, source=self.source,
+                                             status="discovered"):
+            obs = self.observations.get(record.path)
+            if obs is None or obs.file_key != record.key or obs.gone_at is not None:
+                self.result.waiting += 1
+                continue
+            if not is_quiesced(stable_since=obs.stable_since, seen_count=obs.seen_count,
+                               now=self.now, quiesce_seconds=quiesce):
+                self.result.waiting += 1
+                continue
+            feed = self.config.feeds.get(record.feed or "")
+            if feed is None:
+                self.reject(record, f"feed {record.feed!r} is no longer configured")
+                continue
+            constraints = self.config.feed_constraints(feed)
+            reason = constraint_violation(record.size, record.name, constraints)
+            if reason is not None:
+                self.reject(record, reason)
+                continue
+            candidates[record.feed or ""].append(record)
+        for feed_name, records in candidates.items():
+            limit = self.config.feed_constraints(self.config.feeds[feed_name]).max_files_per_poll
+            chosen = records if limit is None else records[:limit]
+            self.result.ready += chosen
+            self.result.waiting += len(records) - len(chosen)
+
+
+def _unique(entries: Iterable[RemoteEntry]) -> list[RemoteEntry]:
+    by_path: dict[str, RemoteEntry] = {}
+    for entry in entries:
+        by_path.setdefault(entry.path, entry)
+    return [by_path[p] for p in sorted(by_path)]
+
+
+def poll_source(*, ledger: Ledger, client: str, client_config: ClientConfig, source_name: str,
+                source: Source, now: datetime) -> PollResult:
+    """List a source once and apply the polling rules; the ledger keeps every observation."""
+    entries = _unique(source.list_entries())
+    poll = _Poll(ledger, client, client_config, source_name, now)
+    poll.result.listed = len(entries)
+    previous = ledger.observations(client, source_name, listed_only=True)
+    linked_keys = {o.file_key for o in previous.values() if o.file_key}
+    linked = ledger.files_by_key(linked_keys)
+    listed_paths = set()
+    for entry in entries:
+        listed_paths.add(entry.path)
+        prev = previous.get(entry.path)
+        poll.seen(entry, prev, linked.get(prev.file_key) if prev and prev.file_key else None)
+    for path, prev in previous.items():
+        if path not in listed_paths and prev.gone_at is None:
+            poll.vanished(prev, linked.get(prev.file_key) if prev.file_key else None)
+    ledger.save_observations(poll.observations.values())
+    poll.readiness()
+    return poll.result

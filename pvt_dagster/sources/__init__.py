@@ -1,0 +1,24 @@
+"""Sources: where a client's files appear. ``open_source`` builds one from its config."""
+
+from __future__ import annotations
+
+from pvt_dagster.config.models import LocalSource, SourceConfig
+from pvt_dagster.errors import SourceError
+from pvt_dagster.sources.base import EntryKind, RemoteEntry, Source, iter_chunks
+from pvt_dagster.sources.local import LocalFolderSource
+
+__all__ = [
+    "EntryKind",
+    "LocalFolderSource",
+    "RemoteEntry",
+    "Source",
+    "iter_chunks",
+    "open_source",
+]
+
+
+def open_source(name: str, config: SourceConfig) -> Source:
+    """The Source for a source's config; SourceError for kinds not supported yet."""
+    if isinstance(config, LocalSource):
+        return LocalFolderSource(name, config)
+    raise SourceError(f"source {name}: kind {config.kind} is not supported yet")

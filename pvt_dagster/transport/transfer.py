@@ -1,0 +1,171 @@
+"""Streaming transfer from a source into the write-once vault, and clean-up at the source.
+
+``receive`` never leaves a partial file at its destination: bytes go to a temporary file beside
+it (0600, in folders created 0700), are hashed on the fly, flushed and fsynced, checked against
+the source's size and a fresh stat, and only then published with an atomic, no-clobber link.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from pvt_dagster.errors import (
+    PvtError,
+    SizeMismatchError,
+    SourceChangedError,
+    SourceEntryGoneError,
+    SourceError,
+    TransportError,
+    VaultConflictError,
+)
+from pvt_dagster.sources.base import RemoteEntry, Source, iter_chunks
+
+CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Received:
+    """The outcome of one transfer: sha256 of the bytes, their count, time and throughput."""
+
+    sha256: str
+    bytes: int
+    seconds: float
+    throughput: float  # bytes per second
+
+
+def sha256_file(path: Path) -> str:
+    """The hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter_chunks(fh, CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def ensure_private_dir(folder: Path) -> None:
+    """Create ``folder`` and its missing parents with mode 0700."""
+    missing: list[Path] = []
+    current = folder
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        os.chmod(path, 0o700)
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def receive(source: Source, entry: RemoteEntry, destination: Path) -> Received:
+    """Stream ``entry`` into ``destination`` (write-once); verify size, sha256 and stability."""
+    label = f"{source.name}:{entry.path!r}"
+    try:
+        ensure_private_dir(destination.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{destination.name[:40]}.", suffix=".part",
+                                        dir=destination.parent)
+    except OSError as exc:
+        raise TransportError(f"cannot write into {destination.parent}: {exc.strerror}") from exc
+    tmp = Path(tmp_name)
+    started = time.monotonic()
+    try:
+        sha, copied = _copy(source, entry, fd, label)
+        _check_unchanged(source, entry, label)
+        if copied != entry.size:
+            raise SizeMismatchError(
+                f"{label}: copied {copied} bytes but the source reported {entry.size}")
+        _publish(tmp, destination, sha)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    seconds = time.monotonic() - started
+    return Received(sha256=sha, bytes=copied, seconds=seconds,
+                    throughput=copied / seconds if seconds > 0 else float(copied))
+
+
+def _copy(source: Source, entry: RemoteEntry, fd: int, label: str) -> tuple[str, int]:
+    """Copy the source stream into the open temp file ``fd``, hashing as it goes."""
+    digest = hashlib.sha256()
+    copied = 0
+    with os.fdopen(fd, "wb") as out:
+        try:
+            with source.open_read(entry.path) as stream:
+                for chunk in iter_chunks(stream, CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+                    copied += len(chunk)
+        except PvtError:
+            raise
+        except (OSError, EOFError) as exc:
+            raise TransportError(f"{label}: reading failed after {copied} bytes: {exc}") from exc
+        try:
+            out.flush()
+            os.fsync(out.fileno())
+        except OSError as exc:
+            raise TransportError(f"{label}: cannot flush the copy: {exc.strerror}") from exc
+    return digest.hexdigest(), copied
+
+
+def _check_unchanged(source: Source, entry: RemoteEntry, label: str) -> None:
+    """SourceChangedError if the entry's size or mtime differ from the listing."""
+    try:
+        now = source.stat(entry.path)
+    except SourceEntryGoneError as exc:
+        raise SourceChangedError(f"{label} disappeared during the transfer") from exc
+    if now.size != entry.size or now.mtime != entry.mtime:
+        raise SourceChangedError(
+            f"{label} changed during the transfer (size {entry.size} -> {now.size}); "
+            "it will be picked up again once it is stable")
+
+
+def _publish(tmp: Path, destination: Path, sha: str) -> None:
+    """Link ``tmp`` to ``destination`` unless it exists; identical bytes there are success."""
+    try:
+        os.link(tmp, destination)
+    except FileExistsError:
+        existing = sha256_file(destination)
+        if existing != sha:
+            raise VaultConflictError(
+                f"{destination} already holds different bytes (sha256 {existing[:12]}..., "
+                f"new {sha[:12]}...); the vault is write-once") from None
+        tmp.unlink()
+        return
+    except OSError as exc:
+        if os.path.lexists(destination):
+            raise VaultConflictError(f"{destination} appeared during publication") from exc
+        try:  # a file system without hard links
+            os.rename(tmp, destination)
+        except OSError as exc2:
+            raise TransportError(f"cannot publish {destination}: {exc2.strerror}") from exc2
+    else:
+        tmp.unlink()
+    _fsync_dir(destination.parent)
+
+
+def after_transfer(source: Source, entry: RemoteEntry, policy: str) -> str:
+    """Apply ``delete`` | ``keep`` | ``archive:PATH`` at the source; a short description."""
+    if policy == "delete":
+        source.remove(entry.path)
+        return f"deleted {entry.path} at the source"
+    if policy == "keep":
+        return f"kept {entry.path} at the source"
+    if policy.startswith("archive:") and policy != "archive:":
+        new_path = source.archive(entry.path, policy.removeprefix("archive:"))
+        return f"archived {entry.path} to {new_path}"
+    raise SourceError(f"unknown after_transfer policy {policy!r} (delete, keep or archive:PATH)")

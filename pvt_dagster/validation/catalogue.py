@@ -1,0 +1,118 @@
+"""The rule catalogue: built-in patterns and lists, and the checks a feed's config plans."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pvt_dagster.config.models import FeedConfig, RuleConfig, Severity
+
+# Full-match regular expressions ([0-9], not \d, so other scripts' digits never match).
+# ``date`` is also checked against the calendar by the engine (see rules.valid_calendar_dates):
+# the regex alone accepts 2023-02-30.
+BUILTIN_PATTERNS: dict[str, str] = {
+    # ddd-dd-dddd, both hyphens or none; no area 000, 666 or 9xx, no group 00, no serial 0000.
+    "ssn": r"(?!000|666|9)[0-9]{3}(-?)(?!00)[0-9]{2}\1(?!0000)[0-9]{4}",
+    # 10 digits, optional leading 1/+1, optional parentheses; separators: hyphen, dot or space.
+    "us_phone": r"(?:\+?1[-. ]?)?(?:\([0-9]{3}\)|[0-9]{3})[-. ]?[0-9]{3}[-. ]?[0-9]{4}",
+    "zip": r"[0-9]{5}(?:-[0-9]{4})?",
+    # Pragmatic: dot-atom local part, domain labels of letters/digits/hyphens, at least one dot.
+    "email": (
+        r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+        r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+    ),
+    "date": r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])",
+}
+
+_STATES = (
+    "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
+    "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC"
+)
+_TERRITORIES = "PR GU VI AS MP"
+
+BUILTIN_LISTS: dict[str, frozenset[str]] = {
+    "us_states": frozenset(_STATES.split()),
+    "us_states_and_territories": frozenset((_STATES + " " + _TERRITORIES).split()),
+}
+
+
+@dataclass(frozen=True)
+class PlannedCheck:
+    """One asset check a feed gets, derived from its config at definition time."""
+
+    name: str
+    rule: str
+    column: str
+    severity: Severity
+    config: RuleConfig | None
+    description: str
+
+
+def column_slug(column: str) -> str:
+    """A column name as an identifier fragment: lowercase, ``[a-z0-9_]``, never empty."""
+    slug = re.sub(r"[^a-z0-9]+", "_", column.lower()).strip("_")
+    if not slug:
+        return "column"
+    return f"c_{slug}" if slug[0].isdigit() else slug
+
+
+def rule_target(rule: RuleConfig) -> str:
+    """What a pattern or in_list rule compares against, in words (never a data value)."""
+    if rule.rule == "pattern":
+        if rule.pattern is not None:
+            return f"the built-in pattern {rule.pattern}"
+        return f"the regular expression {rule.regex}"
+    values = rule.values
+    if isinstance(values, str):
+        return f"the built-in list {values}"
+    if isinstance(values, list):
+        return f"a list of {len(values)} values"
+    if values is not None and values.file is not None:
+        return f"the list in file {values.file}"
+    return "a list from the environment"
+
+
+def describe_rule(column: str, rule: RuleConfig | None, severity: str) -> str:
+    """A one-line human description of a check, without data values."""
+    if rule is None or rule.rule == "required":
+        text = f"{column} is present and has no empty value"
+    elif rule.rule == "pattern":
+        text = f"{column} matches {rule_target(rule)}"
+    else:
+        text = f"{column} is in {rule_target(rule)}"
+    if rule is not None and rule.ignore_case:
+        text += " ignoring case"
+    return f"{text} ({severity})"
+
+
+def planned_checks(feed: FeedConfig) -> list[PlannedCheck]:
+    """The asset checks of a feed, in config order, with unique ``<slug>__<rule>[_n]`` names."""
+    taken: set[str] = set()
+    planned: list[PlannedCheck] = []
+
+    def add(column: str, rule: RuleConfig | None) -> None:
+        kind = "required" if rule is None else rule.rule
+        severity: Severity = "failure" if rule is None else rule.severity
+        base = f"{column_slug(column)}__{kind}"
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            name = f"{base}_{n}"
+        taken.add(name)
+        planned.append(
+            PlannedCheck(
+                name=name,
+                rule=kind,
+                column=column,
+                severity=severity,
+                config=rule,
+                description=describe_rule(column, rule, severity),
+            )
+        )
+
+    for column, config in feed.columns.items():
+        if config.required:
+            add(column, None)
+        for rule in config.checks:
+            add(column, rule)
+    return planned

@@ -1,0 +1,165 @@
+"""Chunked CSV reading: the csv module tokenizes, each chunk is a pandas DataFrame of strings.
+
+Why not ``pd.read_csv(chunksize=...)``: pandas' C parser does not check the field count of the
+first row of each chunk and silently truncates it when it is too long (pandas-dev/pandas#11569,
+open in pandas 2.3), and pads short rows with empty values. A file of PII must not lose fields
+quietly, so the tokenizer is Python's ``csv`` (C-implemented, strict quoting) and every row must
+have exactly the header's number of fields. Chunks are still pandas DataFrames (object dtype,
+every value a ``str``, no NA conversion), indexed by the 1-based data row number ``_row``.
+
+Blank lines are not records. Field size is capped by ``csv.field_size_limit`` (128 KiB by
+default), so an unclosed quote cannot swallow the file into memory. Errors are ParseErrors with
+our own reason and the physical line where the record starts, never the data.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pvt_dagster.config.models import CsvFormat
+from pvt_dagster.errors import ParseError
+
+ROW_INDEX = "_row"
+
+
+def effective_encoding(encoding: str) -> str:
+    """The codec to read with: ``utf-8-sig`` for UTF-8 so a byte-order mark is accepted."""
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise ParseError(f"unknown encoding {encoding!r}") from None
+    return "utf-8-sig" if name == "utf-8" else name
+
+
+def _decode_error_line(path: Path, encoding: str) -> int | None:
+    """The 1-based physical line of the first byte that does not decode, streaming the file."""
+    line = 1
+    try:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                buffered = decoder.getstate()[0]
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError as exc:
+                    return line + block[: max(exc.start - len(buffered), 0)].count(b"\n")
+                line += block.count(b"\n")
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return line
+    except Exception:
+        return None
+    return None
+
+
+def _csv_reason(exc: csv.Error) -> str:
+    """Our own wording of a csv module error (never its text, whatever it holds)."""
+    text = str(exc)
+    if "unexpected end of data" in text:
+        return "a quoted field is not closed before the end of the file"
+    if "field larger than field limit" in text:
+        return f"a field is longer than {csv.field_size_limit()} characters (unclosed quote?)"
+    if "expected after" in text:
+        return "unexpected characters after a closing quote"
+    if "NUL" in text:
+        return "the file contains NUL bytes"
+    return "malformed CSV"
+
+
+def _dedupe(names: list[str]) -> list[str]:
+    """Header names made unique the way pandas does: ``a``, ``a.1``, ``a.2``."""
+    seen: dict[str, int] = {}
+    out: list[str] = []
+    for name in names:
+        candidate = name
+        while candidate in seen:
+            seen[name] += 1
+            candidate = f"{name}.{seen[name]}"
+        seen.setdefault(name, 0)
+        seen[candidate] = 0
+        out.append(candidate)
+    return out
+
+
+def _frame(rows: list[list[str]], columns: list[str], start: int) -> pd.DataFrame:
+    """A chunk DataFrame (object dtype) with the ``_row`` index starting at ``start``."""
+    index = pd.RangeIndex(start, start + len(rows), name=ROW_INDEX)
+    if not rows:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns}, index=index)
+    return pd.DataFrame(np.array(rows, dtype=object), columns=columns, index=index)
+
+
+def _blank(row: list[str], width: int | None) -> bool:
+    """Whether a record is a blank line (not data): no field, or one blank field in a wider file."""
+    if not row:
+        return True
+    return len(row) == 1 and not row[0].strip() and (width is None or width > 1)
+
+
+def read_chunks(
+    path: str | os.PathLike[str],
+    fmt: CsvFormat,
+    *,
+    chunk_rows: int = 100_000,
+    columns_hint: Sequence[str] | None = None,
+) -> Iterator[pd.DataFrame]:
+    """Yield DataFrames of strings (index ``_row``: 1-based data row); at least one, maybe empty."""
+    path = Path(path)
+    encoding = effective_encoding(fmt.encoding)
+    if path.stat().st_size == 0:
+        raise ParseError("file is empty")
+    chunk_rows = max(int(chunk_rows), 1)
+    error: ParseError | None = None
+    width: int | None = None
+    columns: list[str] = []
+    rows: list[list[str]] = []
+    start = 1
+    with path.open("r", encoding=encoding, newline="") as fh:
+        reader = csv.reader(fh, delimiter=fmt.delimiter, quotechar=fmt.quotechar,
+                            doublequote=True, strict=True)
+        line = 1  # physical line where the next record starts
+        try:
+            for row in reader:
+                row_line, line = line, reader.line_num + 1
+                if _blank(row, width):
+                    continue
+                if width is None:
+                    width = len(row)
+                    columns = _names(row, fmt.header, columns_hint)
+                    if fmt.header:
+                        continue
+                if len(row) != width:
+                    error = ParseError(f"expected {width} fields, saw {len(row)}", line=row_line)
+                    break
+                rows.append(row)
+                if len(rows) >= chunk_rows:
+                    chunk = _frame(rows, columns, start)
+                    start += len(rows)
+                    rows = []
+                    yield chunk
+        except UnicodeDecodeError:
+            error = ParseError(f"the file is not valid {fmt.encoding} text",
+                               line=_decode_error_line(path, encoding))
+        except csv.Error as exc:
+            error = ParseError(_csv_reason(exc), line=line)
+    if error is not None:
+        raise error
+    if width is None:
+        raise ParseError("file has no header and no data (only blank lines)")
+    if rows or start == 1:
+        yield _frame(rows, columns, start)
+
+
+def _names(row: list[str], header: bool, hint: Sequence[str] | None) -> list[str]:
+    """The header's names (made unique), or for a headerless file the hinted names in order."""
+    if header:
+        return _dedupe(row)
+    names = list(hint or [])
+    return [names[i] if i < len(names) else f"column_{i + 1}" for i in range(len(row))]

@@ -1,0 +1,1 @@
+"""Tests of PVT Intake; the folders mirror the package."""

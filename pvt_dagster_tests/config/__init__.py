@@ -1,0 +1,1 @@
+"""Tests of the config package: loader, line-numbered errors, config check and JSON Schema."""

@@ -1,0 +1,1 @@
+"""Tests of the scrubbing package: actions and the engine with its audit."""
