@@ -1,7 +1,8 @@
 """Write a made-up members CSV (the demo's columns) for trying feeds and rules.
 
     .venv/bin/python examples/make_members.py out.csv --rows 1000 --kind warnings
-    gpg --homedir .demo/home/keystore -r members@acme.example -o .demo/inbox/members_x.csv.pgp -e out.csv
+    gpg --homedir .demo/home/keystore -r members@acme.example \
+        -o .demo/inbox/members_x.csv.pgp -e out.csv
 
 ``--kind`` is ``clean``, ``warnings`` (bad phones and states) or ``failing`` (bad SSNs)."""
 

@@ -37,10 +37,11 @@ def cmd_file_show(intake: Intake, args: argparse.Namespace) -> int:
     if args.json:
         print_json(story)
         return 0
+    rows = record.rows if record.rows is not None else "-"
     print(f"{record.key}\n  name     {record.name!r}\n  feed     {record.client}/{record.feed}"
           f"\n  source   {record.source}:{record.path}\n  status   {record.status} "
           f"(stage {record.stage or '-'})\n  bytes    {story['bytes']}\n  sha256   "
-          f"{record.raw_sha256 or '-'}\n  rows     {record.rows if record.rows is not None else '-'}"
+          f"{record.raw_sha256 or '-'}\n  rows     {rows}"
           f"\n  received {iso(record.received_at) or '-'}")
     if record.error:
         print(f"  error    {record.error}")

@@ -1,6 +1,8 @@
-"""The asset factory (no `from __future__ import annotations`: Dagster reads the annotations
-of `context` and resources at definition time): one graph per feed, ``[client, feed, raw|decrypted|validated|scrubbed|
-delivered]``, partitioned by file, with the feed's rules as asset checks on ``validated``."""
+"""The asset factory: one graph per feed, ``[client, feed, raw|decrypted|validated|scrubbed|
+delivered]``, partitioned by file, with the feed's rules as asset checks on ``validated``.
+
+No ``from __future__ import annotations`` here: Dagster reads the annotations of ``context``
+and of resources when the assets are defined."""
 
 
 from collections.abc import Iterator
@@ -20,6 +22,7 @@ from pvt_dagster.pipeline import (
     run_validated,
 )
 from pvt_dagster.pipeline.validated import unparsed_outcomes
+from pvt_dagster.scrubbing import ScrubChange
 from pvt_dagster.validation import planned_checks
 
 
@@ -33,11 +36,11 @@ def build_feed_assets(feed: FeedRef) -> list[dg.AssetsDefinition]:
     parts = feed_partitions(feed)
     keys = {stage: dg.AssetKey(asset_key_path(feed, stage))
             for stage in ("raw", "decrypted", "validated", "scrubbed", "delivered")}
-    common = {"partitions_def": parts, "group_name": feed.client,
-              "tags": {"pvt/feed": feed.name}}
+    group, tags = feed.client, {"pvt/feed": feed.name}
     where = f"{feed.qualified_name} (source {feed.config.source}, pattern {feed.config.pattern})"
 
-    @dg.asset(key=keys["raw"], kinds={"file"}, **common,  # type: ignore[arg-type]
+    @dg.asset(key=keys["raw"], kinds={"file"},
+              partitions_def=parts, group_name=group, tags=tags,
               description=f"Raw bytes of each {where} file in the write-once vault, "
                           "sha256-verified, then cleaned up at the source.")
     def raw(context: dg.AssetExecutionContext, pvt: PvtIntakeResource) -> dg.MaterializeResult:
@@ -45,7 +48,8 @@ def build_feed_assets(feed: FeedRef) -> list[dg.AssetsDefinition]:
         result = run_raw(pvt.get(), context.partition_key, run_id=context.run.run_id)
         return dg.MaterializeResult(metadata=to_metadata(result.metadata()))
 
-    @dg.asset(key=keys["decrypted"], deps=[raw], kinds={"pgp"}, **common,  # type: ignore[arg-type]
+    @dg.asset(key=keys["decrypted"], deps=[raw], kinds={"pgp"},
+              partitions_def=parts, group_name=group, tags=tags,
               description=f"Each {feed.qualified_name} file decrypted with the feed's key "
                           "(streamed; byte-identical on rerun).")
     def decrypted(context: dg.AssetExecutionContext,
@@ -61,8 +65,8 @@ def build_feed_assets(feed: FeedRef) -> list[dg.AssetsDefinition]:
                                          "severity": p.severity})
              for p in planned]
 
-    @dg.asset(key=keys["validated"], deps=[decrypted], check_specs=specs,  # type: ignore[arg-type]
-              kinds={"csv"}, **common,
+    @dg.asset(key=keys["validated"], deps=[decrypted], check_specs=specs,
+              kinds={"csv"}, partitions_def=parts, group_name=group, tags=tags,
               description=f"Each {feed.qualified_name} file parsed and checked against its "
                           "rules; failure rules block scrubbing and delivery.")
     def validated(context: dg.AssetExecutionContext,
@@ -78,7 +82,8 @@ def build_feed_assets(feed: FeedRef) -> list[dg.AssetsDefinition]:
         for outcome in result.outcomes:
             yield check_result(keys["validated"], outcome)
 
-    @dg.asset(key=keys["scrubbed"], deps=[validated], kinds={"csv"}, **common,  # type: ignore[arg-type]
+    @dg.asset(key=keys["scrubbed"], deps=[validated], kinds={"csv"},
+              partitions_def=parts, group_name=group, tags=tags,
               description=f"Each {feed.qualified_name} file with its scrub actions applied, "
                           "every change audited, and validated again.")
     def scrubbed(context: dg.AssetExecutionContext,
@@ -89,7 +94,8 @@ def build_feed_assets(feed: FeedRef) -> list[dg.AssetsDefinition]:
         metadata["changes"] = dg.MetadataValue.md(_changes_table(result.changes))
         return dg.MaterializeResult(metadata=metadata)
 
-    @dg.asset(key=keys["delivered"], deps=[scrubbed], kinds={"csv"}, **common,  # type: ignore[arg-type]
+    @dg.asset(key=keys["delivered"], deps=[scrubbed], kinds={"csv"},
+              partitions_def=parts, group_name=group, tags=tags,
               description=f"Each {feed.qualified_name} file's rows in every delivery target "
                           "(a rerun replaces them, never doubles them).")
     def delivered(context: dg.AssetExecutionContext,
@@ -101,7 +107,7 @@ def build_feed_assets(feed: FeedRef) -> list[dg.AssetsDefinition]:
     return [raw, decrypted, validated, scrubbed, delivered]
 
 
-def _changes_table(changes: list) -> str:  # type: ignore[type-arg]
+def _changes_table(changes: list[ScrubChange]) -> str:
     """A markdown table of the scrub audit (masked samples)."""
     if not changes:
         return "No values changed."

@@ -24,6 +24,7 @@ def build_feed_job(feed: FeedRef) -> FeedJob:
         name=job_name(feed),
         selection=selection,
         executor_def=dg.in_process_executor,
-        description=f"Receive, decrypt, validate, scrub and deliver one {feed.qualified_name} file.",
+        description=f"Receive, decrypt, validate, scrub and deliver one {feed.qualified_name} "
+                    "file.",
         tags={TAG_FEED: feed.qualified_name, TAG_CLIENT: feed.client},
     )

@@ -14,7 +14,7 @@ _CACHE: dict[tuple[int, str], Intake] = {}
 _LOCK = threading.Lock()
 
 
-class PvtIntakeResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+class PvtIntakeResource(dg.ConfigurableResource):
     """The loaded ``pvt.yaml`` with its ledger and keystore, one per process."""
 
     config_path: str

@@ -9,7 +9,13 @@ import dagster as dg
 
 from pvt_dagster.config.models import FeedRef
 from pvt_dagster.defs.assets import feed_partitions
-from pvt_dagster.defs.names import discovery_sensor_name, job_name, run_key, run_tags
+from pvt_dagster.defs.names import (
+    discovery_sensor_name,
+    job_name,
+    partitions_name,
+    run_key,
+    run_tags,
+)
 from pvt_dagster.defs.resources import PvtIntakeResource
 from pvt_dagster.errors import PvtError
 from pvt_dagster.pipeline.recording import one_line, utcnow
@@ -57,11 +63,10 @@ def build_discovery_sensor(client: str, source_name: str, feeds: list[FeedRef],
         keys_by_feed: dict[str, list[str]] = defaultdict(list)
         requests = []
         for record in polled.ready:
-            if record.feed not in by_feed:
+            if record.feed is None or record.feed not in by_feed:
                 continue
             feed = by_feed[record.feed]
-            parts = partitions[feed.name]
-            if not context.instance.has_dynamic_partition(parts.name, record.key):
+            if not context.instance.has_dynamic_partition(partitions_name(feed), record.key):
                 keys_by_feed[feed.name].append(record.key)
             requests.append(dg.RunRequest(
                 job_name=job_name(feed), partition_key=record.key,

@@ -121,5 +121,6 @@ def _reverify(intake: Intake, record: FileRecord) -> RawResult:
     vault = intake.layout.vault_path(record.key)
     digest = sha256_file(vault)
     if digest != record.raw_sha256:
-        raise VaultIntegrityError(f"vault copy of {record.key} no longer matches its recorded sha256")
+        raise VaultIntegrityError(
+            f"vault copy of {record.key} no longer matches its recorded sha256")
     return RawResult(digest, vault.stat().st_size, 0.0, 0.0, None)

@@ -51,7 +51,7 @@ def run_scrubbed(intake: Intake, key: str, *, run_id: str) -> ScrubbedResult:
         ledger.record_scrub_changes(key, run_id=run_id, changes=[
             ScrubChangeInput(column=c.column, action=c.action, step=c.step,
                              rows_changed=c.rows_changed, rows=list(c.rows),
-                             samples=[list(s) for s in c.samples]) for c in report.changes])
+                             samples=list(c.samples)) for c in report.changes])
         recheck = validate_file(dst, feed.config, fmt=SCRUBBED_FORMAT)
         outcomes = recheck.outcomes if recheck.parse_error is None else []
         record_outcomes(ledger, key, run_id=run_id, phase="scrubbed", outcomes=outcomes)

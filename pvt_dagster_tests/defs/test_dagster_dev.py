@@ -4,6 +4,7 @@ cleanly on SIGINT with its children."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -70,10 +71,8 @@ def dagster_dev(intake_env: IntakeEnv, tmp_path: Path) -> Iterator[str]:
         try:
             process.wait(timeout=60)
         finally:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)  # anything left of the group
-            except ProcessLookupError:
-                pass
             log.close()
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pvt_dagster.definitions import build_definitions
 from pvt_dagster.defs.names import TAG_FEED
 from pvt_dagster.defs.resources import PvtIntakeResource
-from pvt_dagster.definitions import build_definitions
 from pvt_dagster_tests.support.fixtures import GOOD_ROWS, IntakeEnv, csv_bytes
 from pvt_dagster_tests.support.flow import read_daily
 
