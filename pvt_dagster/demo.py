@@ -96,13 +96,13 @@ def member_rows(kind: str, count: int, seed: int) -> list[list[str]]:
     for i in range(count):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         phone = f"({rng.randint(201, 989)}) {rng.randint(200, 999)}-{rng.randint(0, 9999):04d}"
-        state = rng.choice(STATES)
-        if i % 3 == 0:
-            state = f" {state.lower()} "  # fixed by the scrubber (trim, upper)
-        row = [str(1000 + i), first, last, fake_ssn(rng), phone, state,
-               f" {first}.{last}{i}@Example.org "]
+        row = [str(1000 + i), first, last, fake_ssn(rng), phone, rng.choice(STATES),
+               f"{first}.{last}{i}@example.org"]
         if kind == "warnings" and i % 4 == 1:
             row[4], row[5] = "555-01", "XX"
+        elif kind == "warnings" and i % 4 == 3:
+            row[5] = f" {row[5].lower()} "  # a warning now, fixed by the scrubber (trim, upper)
+            row[6] = f" {first}.{last}{i}@Example.ORG "
         if kind == "failing" and i % 5 == 2:
             row[3] = "000-12-345"
         rows.append(row)

@@ -12,13 +12,15 @@ from pvt_dagster.pipeline.recording import utcnow
 from pvt_dagster.polling import PollResult, poll_source
 
 
-def poll(intake: Intake, *, seconds_later: float = 0.0) -> PollResult:
-    """One poll of the test source, as the discovery sensor does it."""
-    source = intake.source("acme", "drop")
+def poll(intake: Intake, *, seconds_later: float = 0.0, client: str = "acme",
+         source_name: str = "drop") -> PollResult:
+    """One poll of a source, as the discovery sensor does it."""
+    source = intake.source(client, source_name)
     try:
-        return poll_source(ledger=intake.ledger, client="acme",
-                           client_config=intake.config.clients["acme"], source_name="drop",
-                           source=source, now=utcnow() + timedelta(seconds=seconds_later))
+        return poll_source(ledger=intake.ledger, client=client,
+                           client_config=intake.config.clients[client],
+                           source_name=source_name, source=source,
+                           now=utcnow() + timedelta(seconds=seconds_later))
     finally:
         source.close()
 
