@@ -6,7 +6,9 @@ and of resources when the assets are defined."""
 
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import dagster as dg
 
@@ -32,84 +34,97 @@ def feed_partitions(feed: FeedRef) -> dg.DynamicPartitionsDefinition:
     return dg.DynamicPartitionsDefinition(name=partitions_name(feed))
 
 
+@dataclass(frozen=True)
+class _FeedAssets:
+    """What every asset of one feed shares."""
+
+    feed: FeedRef
+    parts: dg.DynamicPartitionsDefinition
+
+    def key(self, stage: str) -> dg.AssetKey:
+        """``[client, feed, stage]``."""
+        return dg.AssetKey(asset_key_path(self.feed, stage))
+
+    def stage_asset(self, stage: str, *, deps: list[dg.AssetsDefinition], kind: str,
+                    description: str, run: Callable[..., Any],
+                    extra: Callable[[Any], dict[str, dg.MetadataValue]] | None = None,
+                    ) -> dg.AssetsDefinition:
+        """An asset that runs one pipeline stage for the partition's file."""
+
+        @dg.asset(key=self.key(stage), deps=deps, kinds={kind}, partitions_def=self.parts,
+                  group_name=self.feed.client, tags={"pvt/feed": self.feed.name},
+                  description=description)
+        def stage_asset(context: dg.AssetExecutionContext,
+                        pvt: PvtIntakeResource) -> dg.MaterializeResult:
+            """Run the stage for one file and report its metadata."""
+            result = run(pvt.get(), context.partition_key, run_id=context.run.run_id)
+            metadata = to_metadata(result.metadata())
+            if extra is not None:
+                metadata.update(extra(result))
+            return dg.MaterializeResult(metadata=metadata)
+
+        return stage_asset
+
+
 def build_feed_assets(feed: FeedRef) -> list[dg.AssetsDefinition]:
     """The five stage assets of one feed."""
-    parts = feed_partitions(feed)
-    keys = {stage: dg.AssetKey(asset_key_path(feed, stage))
-            for stage in ("raw", "decrypted", "validated", "scrubbed", "delivered")}
-    group, tags = feed.client, {"pvt/feed": feed.name}
-    where = f"{feed.qualified_name} (source {feed.config.source}, pattern {feed.config.pattern})"
+    shared = _FeedAssets(feed, feed_partitions(feed))
+    name = feed.qualified_name
+    raw = shared.stage_asset(
+        "raw", deps=[], kind="file", run=run_raw,
+        description=f"Raw bytes of each {name} file (source {feed.config.source}, pattern "
+                    f"{feed.config.pattern}) in the write-once vault, sha256-verified, then "
+                    "cleaned up at the source.")
+    decrypted = shared.stage_asset(
+        "decrypted", deps=[raw], kind="pgp", run=run_decrypted,
+        description=f"Each {name} file decrypted with the feed's key (streamed; "
+                    "byte-identical on rerun).")
+    validated = _validated_asset(shared, decrypted)
+    scrubbed = shared.stage_asset(
+        "scrubbed", deps=[validated], kind="csv", run=run_scrubbed,
+        extra=lambda result: {"changes": dg.MetadataValue.md(_changes_table(result.changes))},
+        description=f"Each {name} file with its scrub actions applied, every change audited, "
+                    "and validated again.")
+    delivered = shared.stage_asset(
+        "delivered", deps=[scrubbed], kind="csv", run=run_delivered,
+        description=f"Each {name} file's rows in every delivery target (a rerun replaces "
+                    "them, never doubles them).")
+    return [raw, decrypted, validated, scrubbed, delivered]
 
-    @dg.asset(key=keys["raw"], kinds={"file"},
-              partitions_def=parts, group_name=group, tags=tags,
-              description=f"Raw bytes of each {where} file in the write-once vault, "
-                          "sha256-verified, then cleaned up at the source.")
-    def raw(context: dg.AssetExecutionContext, pvt: PvtIntakeResource) -> dg.MaterializeResult:
-        """Raw bytes in the vault."""
-        result = run_raw(pvt.get(), context.partition_key, run_id=context.run.run_id)
-        return dg.MaterializeResult(metadata=to_metadata(result.metadata()))
 
-    @dg.asset(key=keys["decrypted"], deps=[raw], kinds={"pgp"},
-              partitions_def=parts, group_name=group, tags=tags,
-              description=f"Each {feed.qualified_name} file decrypted with the feed's key "
-                          "(streamed; byte-identical on rerun).")
-    def decrypted(context: dg.AssetExecutionContext,
-                  pvt: PvtIntakeResource) -> dg.MaterializeResult:
-        """Decrypted file in the work folder."""
-        result = run_decrypted(pvt.get(), context.partition_key, run_id=context.run.run_id)
-        return dg.MaterializeResult(metadata=to_metadata(result.metadata()))
-
-    planned = planned_checks(feed.config)
+def _validated_asset(shared: _FeedAssets, decrypted: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    """``validated``, with one asset check per planned rule check (failure ones blocking)."""
+    key = shared.key("validated")
+    planned = planned_checks(shared.feed.config)
     with warnings.catch_warnings():
         # Partitioned checks give per-file history; a preview feature in the pinned 1.13.27.
         warnings.filterwarnings("ignore", category=dg.PreviewWarning,
                                 message=".*partitions_def on an AssetCheckSpec.*")
-        specs = [dg.AssetCheckSpec(p.name, asset=keys["validated"], description=p.description,
-                                   blocking=p.severity == "failure", partitions_def=parts,
+        specs = [dg.AssetCheckSpec(p.name, asset=key, description=p.description,
+                                   blocking=p.severity == "failure", partitions_def=shared.parts,
                                    metadata={"column": p.column, "rule": p.rule,
                                              "severity": p.severity})
                  for p in planned]
 
-    @dg.asset(key=keys["validated"], deps=[decrypted], check_specs=specs,
-              kinds={"csv"}, partitions_def=parts, group_name=group, tags=tags,
-              description=f"Each {feed.qualified_name} file parsed and checked against its "
-                          "rules; failure rules block scrubbing and delivery.")
+    @dg.asset(key=key, deps=[decrypted], check_specs=specs, kinds={"csv"},
+              partitions_def=shared.parts, group_name=shared.feed.client,
+              tags={"pvt/feed": shared.feed.name},
+              description=f"Each {shared.feed.qualified_name} file parsed and checked against "
+                          "its rules; failure rules block scrubbing and delivery.")
     def validated(context: dg.AssetExecutionContext,
                   pvt: PvtIntakeResource) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-        """Parsed and checked file."""
+        """Parse and check one file; every check gets a result, even when parsing fails."""
         try:
             result = run_validated(pvt.get(), context.partition_key, run_id=context.run.run_id)
         except ParseError as exc:
             for outcome in unparsed_outcomes(planned, exc):
-                yield check_result(keys["validated"], outcome)
+                yield check_result(key, outcome)
             raise
         yield dg.MaterializeResult(metadata=to_metadata(result.metadata()))
         for outcome in result.outcomes:
-            yield check_result(keys["validated"], outcome)
+            yield check_result(key, outcome)
 
-    @dg.asset(key=keys["scrubbed"], deps=[validated], kinds={"csv"},
-              partitions_def=parts, group_name=group, tags=tags,
-              description=f"Each {feed.qualified_name} file with its scrub actions applied, "
-                          "every change audited, and validated again.")
-    def scrubbed(context: dg.AssetExecutionContext,
-                 pvt: PvtIntakeResource) -> dg.MaterializeResult:
-        """Scrubbed CSV in the work folder."""
-        result = run_scrubbed(pvt.get(), context.partition_key, run_id=context.run.run_id)
-        metadata = to_metadata(result.metadata())
-        metadata["changes"] = dg.MetadataValue.md(_changes_table(result.changes))
-        return dg.MaterializeResult(metadata=metadata)
-
-    @dg.asset(key=keys["delivered"], deps=[scrubbed], kinds={"csv"},
-              partitions_def=parts, group_name=group, tags=tags,
-              description=f"Each {feed.qualified_name} file's rows in every delivery target "
-                          "(a rerun replaces them, never doubles them).")
-    def delivered(context: dg.AssetExecutionContext,
-                  pvt: PvtIntakeResource) -> dg.MaterializeResult:
-        """Rows delivered to the feed's targets."""
-        result = run_delivered(pvt.get(), context.partition_key, run_id=context.run.run_id)
-        return dg.MaterializeResult(metadata=to_metadata(result.metadata()))
-
-    return [raw, decrypted, validated, scrubbed, delivered]
+    return validated
 
 
 def _changes_table(changes: list[ScrubChange]) -> str:
