@@ -62,8 +62,6 @@ def _receive(intake: Intake, record: FileRecord, source: Source, policy: str, *,
         with recorded_stage(ledger, key, stage="raw", action="receive", run_id=run_id) as draft:
             entry = source.stat(record.path)
             if (entry.size, entry.mtime) != (record.size, record.mtime):
-                ledger.update_file(key, status="discovered", size=entry.size, mtime=entry.mtime,
-                                   run_seq=record.run_seq + 1)
                 raise SourceChangedError(
                     f"{record.name!r} changed at the source after it settled; "
                     "it will be picked up again when it settles")
@@ -85,7 +83,9 @@ def _receive(intake: Intake, record: FileRecord, source: Source, policy: str, *,
             if duplicate:
                 raise FileRejectedError(f"same bytes as {duplicate.key}; left at the source")
     except SourceChangedError:
-        ledger.update_file(key, status="discovered")
+        # Not a failure: polling waits for the file to settle again, and the new run key lets
+        # the sensor request a fresh run (Dagster would skip a run key it has seen).
+        ledger.update_file(key, status="discovered", error=None, run_seq=record.run_seq + 1)
         raise
     cleanup = _clean_up(intake, key, source, entry, policy, run_id)
     return RawResult(received.sha256, received.bytes, received.seconds, received.throughput,

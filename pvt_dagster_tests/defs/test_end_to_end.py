@@ -65,3 +65,38 @@ def test_sensor_and_jobs_take_files_through_every_stage(intake_env: IntakeEnv) -
         assert {r["_pvt_key"] for r in read_daily(intake_env.out)} == {good.key}
         delivered = dg.AssetKey(["acme", "members", "delivered"])
         assert instance.get_materialized_partitions(delivered) == {good.key}
+
+
+def test_rerun_of_a_partition_delivers_no_duplicate_rows(intake_env: IntakeEnv) -> None:
+    defs = build_definitions(str(intake_env.config_path))
+    intake_env.drop_encrypted("members_rerun.csv.pgp", csv_bytes(GOOD_ROWS))
+    with dg.instance_for_test() as instance:
+        tick(defs, instance, intake_env)
+        (request,) = tick(defs, instance, intake_env).run_requests or []
+        job = defs.resolve_job_def(request.job_name or "")
+        for _ in range(2):
+            result = job.execute_in_process(partition_key=request.partition_key,
+                                            instance=instance, tags=request.tags)
+            assert result.success
+        rows = read_daily(intake_env.out)
+        assert len(rows) == len(GOOD_ROWS)
+        assert intake_env.intake().ledger.verify_chains() == []
+
+
+def test_unsupported_source_kind_disables_only_its_sensor(intake_env: IntakeEnv) -> None:
+    text = intake_env.config_path.read_text().replace(
+        "    polling:",
+        "      remote:\n        kind: sftp\n        host: 127.0.0.1\n        username: u\n"
+        "        after_transfer: keep\n    polling:", 1)
+    intake_env.config_path.write_text(text)
+    defs = build_definitions(str(intake_env.config_path))
+    resources = {"pvt": PvtIntakeResource(config_path=str(intake_env.config_path))}
+    with dg.instance_for_test() as instance:
+        sensor = defs.resolve_sensor_def("acme__remote__discover")
+        with dg.build_sensor_context(instance=instance, resources=resources) as context:
+            result = sensor(context)
+        assert isinstance(result, dg.SkipReason)
+        assert "not supported yet" in (result.skip_message or "")
+        assert isinstance(tick(defs, instance, intake_env), dg.SensorResult)
+    messages = intake_env.intake().ledger.messages()
+    assert [m.kind for m in messages] == ["source_unavailable"]

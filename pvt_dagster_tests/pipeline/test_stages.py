@@ -164,3 +164,20 @@ def test_plain_feed_delivers_and_refuses_pgp_data(intake_env: IntakeEnv) -> None
     assert statuses == {"plain_ok.csv": "delivered", "plain_sealed.csv": "failed"}
     sealed = next(r for r in intake.ledger.list_files() if r.name == "plain_sealed.csv")
     assert "PGP" in (sealed.error or "")
+
+
+def test_file_changed_after_settling_waits_and_gets_a_fresh_run(intake_env: IntakeEnv) -> None:
+    intake = intake_env.intake()
+    path = intake_env.drop_plain("plain_late.csv", b"ssn\n123-45-6789\n")
+    (ready,) = settle(intake)
+    with path.open("ab") as handle:
+        handle.write(b"234-56-7890\n")
+    assert run_stages(intake, ready.key, run_id="run-1") == "discovered"
+    record = intake.ledger.get_file(ready.key)
+    assert record.run_seq == 1 and record.raw_sha256 is None
+    assert not intake.layout.vault_path(ready.key).exists()
+    assert poll(intake, seconds_later=2).ready == []  # changed: must settle again
+    (again,) = poll(intake, seconds_later=3).ready
+    assert again.key == ready.key
+    assert run_stages(intake, again.key, run_id="run-2") == "delivered"
+    assert [r["ssn"] for r in read_daily(intake_env.out)] == ["123-45-6789", "234-56-7890"]
