@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from pvt_dagster.cli.parsing import Subparsers
 from pvt_dagster.config import check_config, config_json_schema
 
 
@@ -27,3 +28,13 @@ def cmd_config_schema(args: argparse.Namespace) -> int:
     """Print the JSON Schema of pvt.yaml for editors."""
     print(json.dumps(config_json_schema(), indent=2))
     return 0
+
+
+def register(sub: Subparsers) -> None:
+    """Add ``pvt config check|schema``."""
+    config = sub.add_parser("config", help="check the config or print its JSON Schema")
+    config_sub = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    config_sub.add_parser("check", help="validate pvt.yaml").set_defaults(
+        run=cmd_config_check, needs_intake=False)
+    config_sub.add_parser("schema", help="JSON Schema for editors").set_defaults(
+        run=cmd_config_schema, needs_intake=False)

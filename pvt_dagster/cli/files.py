@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from pvt_dagster.cli.output import file_json, file_story_json, iso, print_json, print_table
+from pvt_dagster.cli.parsing import STATUSES, Subparsers
 from pvt_dagster.pipeline import Intake
 
 
@@ -66,3 +67,20 @@ def cmd_file_show(intake: Intake, args: argparse.Namespace) -> int:
         print_table(["SEVERITY", "KIND", "STATUS", "TEXT"], [
             [m["severity"], m["kind"], m["status"], m["text"]] for m in story["messages"]])
     return 0
+
+
+def register(sub: Subparsers) -> None:
+    """Add ``pvt files`` and ``pvt file show``."""
+    files = sub.add_parser("files", help="list files in the ledger")
+    files.add_argument("--client")
+    files.add_argument("--feed", help="client/feed")
+    files.add_argument("--status", choices=STATUSES)
+    files.add_argument("--json", action="store_true")
+    files.set_defaults(run=cmd_files, needs_intake=True)
+
+    file = sub.add_parser("file", help="one file's whole story")
+    file_sub = file.add_subparsers(dest="file_command", required=True, metavar="ACTION")
+    show = file_sub.add_parser("show", help="events, checks, scrub changes, messages")
+    show.add_argument("key")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(run=cmd_file_show, needs_intake=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from pvt_dagster.cli.parsing import Subparsers
 from pvt_dagster.pipeline import Intake
 from pvt_dagster.transport import sha256_file
 
@@ -46,3 +47,14 @@ def _safe_url(url: str) -> str:
         scheme, rest = url.split("://", 1)
         return f"{scheme}://***@{rest.split('@', 1)[1]}"
     return str(Path(url[len("sqlite:///"):])) if url.startswith("sqlite:///") else url
+
+
+def register(sub: Subparsers) -> None:
+    """Add ``pvt ledger verify|upgrade``."""
+    ledger = sub.add_parser("ledger", help="verify or upgrade the ledger")
+    ledger_sub = ledger.add_subparsers(dest="ledger_command", required=True, metavar="ACTION")
+    verify = ledger_sub.add_parser("verify", help="re-hash every chain")
+    verify.add_argument("--files", action="store_true", help="also re-hash the vault")
+    verify.set_defaults(run=cmd_ledger_verify, needs_intake=True)
+    ledger_sub.add_parser("upgrade", help="run migrations").set_defaults(
+        run=cmd_ledger_upgrade, needs_intake=True)
