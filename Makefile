@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 3000
 DEMO   := $(CURDIR)/.demo
 
-.PHONY: install demo demo-reset test lint clean
+.PHONY: install demo demo-reset test lint bench clean
 
 install: $(VENV)/.installed
 
@@ -32,8 +32,12 @@ test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: install
-	$(BIN)/ruff check pvt_dagster pvt_dagster_tests examples
+	$(BIN)/ruff check pvt_dagster pvt_dagster_tests examples bench
 	$(BIN)/mypy
+
+# Ratios against baselines measured in the same run (see bench/); `make bench NAMES="sftp"`.
+bench: install
+	$(BIN)/python -m bench $(NAMES)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
