@@ -98,4 +98,7 @@ SourceConfig = Annotated[
     LocalSource | SftpSource | FtpSource | S3Source | ImapSource | HttpSource,
     Field(discriminator="kind"),
 ]
-SUPPORTED_SOURCE_KINDS = frozenset({"local"})
+# One line per kind that has an implementation in pvt_dagster.sources.
+SUPPORTED_SOURCE_KINDS = frozenset({
+    "local",
+})

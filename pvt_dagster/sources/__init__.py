@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pvt_dagster.config.models import LocalSource, SourceConfig
 from pvt_dagster.errors import SourceError
 from pvt_dagster.sources.base import EntryKind, RemoteEntry, Source, iter_chunks
@@ -17,8 +19,21 @@ __all__ = [
 ]
 
 
+def _open_local(name: str, config: SourceConfig) -> Source:
+    """A local folder source."""
+    assert isinstance(config, LocalSource)
+    return LocalFolderSource(name, config)
+
+
+# One entry per source kind; each opener imports its client library lazily.
+OPENERS: dict[str, Callable[[str, SourceConfig], Source]] = {
+    "local": _open_local,
+}
+
+
 def open_source(name: str, config: SourceConfig) -> Source:
     """The Source for a source's config; SourceError for kinds not supported yet."""
-    if isinstance(config, LocalSource):
-        return LocalFolderSource(name, config)
-    raise SourceError(f"source {name}: kind {config.kind} is not supported yet")
+    opener = OPENERS.get(config.kind)
+    if opener is None:
+        raise SourceError(f"source {name}: kind {config.kind} is not supported yet")
+    return opener(name, config)
