@@ -14,6 +14,7 @@ from pvt_dagster.defs.location import build_location
 from pvt_dagster.errors import ConfigNotFoundError
 from pvt_dagster.ledger import Ledger
 from pvt_dagster.pipeline import HomeLayout
+from pvt_dagster.tracking.logs import configure_logging
 
 log = logging.getLogger("pvt_dagster")
 
@@ -27,6 +28,7 @@ def build_definitions(config_path: str | None = None) -> dg.Definitions:
         return dg.Definitions()
     config = load_config(path)
     HomeLayout(config.home).ensure_home()
+    configure_logging(config)  # home/logs/: debug, daily, error and critical logs
     ledger = Ledger.for_config(config)
     try:
         ledger.upgrade()

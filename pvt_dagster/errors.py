@@ -14,7 +14,9 @@ so that callers, the ledger and the Dagster UI see one readable line without PII
     │   ├── LedgerUnavailableError  connection or migration failure
     │   └── UnknownFileError        no file with that key
     ├── SourceError                 listing, statting, reading or cleaning up at a source failed
-    │   └── SourceEntryGoneError    the entry disappeared between listing and use
+    │   ├── SourceEntryGoneError    the entry disappeared between listing and use
+    │   ├── SourceAuthError         the server refused our credentials (not retried)
+    │   └── ServerIdentityError     unknown or changed host key, untrusted TLS certificate
     ├── TransportError              moving bytes into the vault failed
     │   ├── SourceChangedError      the file changed while it was being copied
     │   ├── SizeMismatchError       the copied size differs from the source size
@@ -24,14 +26,20 @@ so that callers, the ledger and the Dagster UI see one readable line without PII
     │   ├── NotEncryptedError       the data is not PGP
     │   ├── NoSecretKeyError        encrypted to a key we do not hold
     │   ├── BadPassphraseError      the key's passphrase is wrong or missing
-    │   └── CorruptDataError        truncated or damaged PGP data
+    │   ├── CorruptDataError        truncated or damaged PGP data
+    │   ├── SignatureError          a required signature is missing, bad or untrusted
+    │   └── DecompressionLimitError the plaintext passed max_output_bytes or max_ratio
     ├── KeystoreError               keys cannot be imported or listed
     ├── FileRejectedError           refused: duplicate, constraint, unsafe entry; left at the source
     ├── StageOrderError             a stage ran before the stage it reads from
     ├── ParseError                  a data file cannot be parsed (line and reason)
     ├── ValidationFailedError       a failure-severity rule found problems
+    ├── RuleError                   a rule cannot be evaluated (a custom rule raised, bad result)
     ├── ScrubError                  a scrub action cannot be applied
-    └── DeliveryError               a delivery target could not be written
+    ├── DeliveryError               a delivery target could not be written
+    └── NotifyError                 a message could not be sent on a channel (comms)
+        ├── ChannelUnavailableError the channel is down or refused for now; retried with backoff
+        └── ChannelRejectedError    the channel refused the message for good (bad address, request)
 """
 
 from __future__ import annotations
@@ -96,6 +104,14 @@ class SourceEntryGoneError(SourceError):
     """The entry disappeared between listing and use."""
 
 
+class SourceAuthError(SourceError):
+    """The server refused our credentials; retrying would not help."""
+
+
+class ServerIdentityError(SourceError):
+    """The server's host key is unknown or changed, or its TLS certificate does not verify."""
+
+
 class TransportError(PvtError):
     """Moving bytes from a source into the vault failed."""
 
@@ -136,6 +152,14 @@ class CorruptDataError(DecryptError):
     """The PGP data is truncated or damaged."""
 
 
+class SignatureError(DecryptError):
+    """A signature the feed requires is missing, bad, unverifiable or by an untrusted key."""
+
+
+class DecompressionLimitError(DecryptError):
+    """The plaintext grew past the feed's limit (bytes or ratio): a likely compression bomb."""
+
+
 class KeystoreError(PvtError):
     """Keys cannot be imported, listed or found."""
 
@@ -160,9 +184,25 @@ class ValidationFailedError(PvtError):
     """One or more failure-severity rules found problems in a file."""
 
 
+class RuleError(PvtError):
+    """A rule cannot be evaluated: a custom rule raised or returned no boolean mask."""
+
+
 class ScrubError(PvtError):
     """A scrub action cannot be applied."""
 
 
 class DeliveryError(PvtError):
     """A delivery target could not be written."""
+
+
+class NotifyError(PvtError):
+    """A message could not be sent on one of its channels."""
+
+
+class ChannelUnavailableError(NotifyError):
+    """The channel is down or refused for now (connection, 5xx, expired session): retried."""
+
+
+class ChannelRejectedError(NotifyError):
+    """The channel refused the message for good (unknown recipient, malformed request)."""

@@ -7,7 +7,19 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pvt_dagster.cli import config_cmd, demo_cmd, files, ledger_cmd
+from pvt_dagster.cli import (
+    config_cmd,
+    demo_cmd,
+    errors_cmd,
+    files,
+    holds_cmd,
+    keys_cmd,
+    ledger_cmd,
+    messages_cmd,
+    replay_cmd,
+    rules_cmd,
+    sources_cmd,
+)
 from pvt_dagster.errors import (
     ConfigError,
     ConfigNotFoundError,
@@ -16,11 +28,13 @@ from pvt_dagster.errors import (
     UsageError,
 )
 from pvt_dagster.pipeline import Intake
+from pvt_dagster.tracking.logs import configure_logging
 
 EXIT_OK, EXIT_BAD, EXIT_USAGE, EXIT_ENV = 0, 1, 2, 3
 
 #: Every command module; each adds its sub-commands in ``register(sub)``.
-COMMANDS = [demo_cmd, config_cmd, files, ledger_cmd]
+COMMANDS = [demo_cmd, config_cmd, files, ledger_cmd, rules_cmd, keys_cmd, replay_cmd, messages_cmd,
+            sources_cmd, holds_cmd, errors_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.needs_intake:
             return int(args.run(args))
         intake = Intake.from_path(args.config)
+        configure_logging(intake.config)
         try:
             return int(args.run(intake, args))
         finally:

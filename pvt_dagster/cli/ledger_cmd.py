@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
+import time
 from pathlib import Path
 
 from pvt_dagster.cli.parsing import Subparsers
 from pvt_dagster.pipeline import Intake
-from pvt_dagster.transport import sha256_file
+from pvt_dagster.pipeline.verify import verify_files
 
 
 def cmd_ledger_upgrade(intake: Intake, args: argparse.Namespace) -> int:
@@ -18,27 +20,35 @@ def cmd_ledger_upgrade(intake: Intake, args: argparse.Namespace) -> int:
 
 
 def cmd_ledger_verify(intake: Intake, args: argparse.Namespace) -> int:
-    """Re-hash every manifest chain (and with --files the vault); exit 1 naming what broke."""
+    """Re-hash every manifest chain (and with --files the vault and work outputs); exit 1
+    naming each broken chain or file."""
     problems = [f"chain {p.key}: {p.problem}" + (f" (event {p.seq})" if p.seq else "")
                 for p in intake.ledger.verify_chains()]
     files = intake.ledger.list_files()
     if args.files:
-        for record in files:
-            if not record.raw_sha256:
-                continue
-            vault = intake.layout.vault_path(record.key)
-            if not vault.is_file():
-                problems.append(f"file {record.key}: vault copy is missing")
-            elif sha256_file(vault) != record.raw_sha256:
-                problems.append(f"file {record.key}: vault copy does not match its sha256")
+        _, file_problems = verify_files(intake, progress=_Progress())
+        problems += file_problems
     for problem in problems:
         print(problem)
     if problems:
         print(f"ledger verify: {len(problems)} problem(s)")
         return 1
     print(f"ledger verify: ok ({len(files)} file(s), every chain intact"
-          f"{', vault copies match' if args.files else ''})")
+          f"{'; vault copies and work outputs match' if args.files else ''})")
     return 0
+
+
+class _Progress:
+    """Prints ``checked N/M files`` on stderr at most every two seconds."""
+
+    def __init__(self) -> None:
+        self.last = time.monotonic()
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.last >= 2 or (done == total and total > 100):
+            print(f"checked {done}/{total} files", file=sys.stderr, flush=True)
+            self.last = now
 
 
 def _safe_url(url: str) -> str:
@@ -54,7 +64,8 @@ def register(sub: Subparsers) -> None:
     ledger = sub.add_parser("ledger", help="verify or upgrade the ledger")
     ledger_sub = ledger.add_subparsers(dest="ledger_command", required=True, metavar="ACTION")
     verify = ledger_sub.add_parser("verify", help="re-hash every chain")
-    verify.add_argument("--files", action="store_true", help="also re-hash the vault")
+    verify.add_argument("--files", action="store_true",
+                        help="also re-hash the vault and the work outputs")
     verify.set_defaults(run=cmd_ledger_verify, needs_intake=True)
     ledger_sub.add_parser("upgrade", help="run migrations").set_defaults(
         run=cmd_ledger_upgrade, needs_intake=True)

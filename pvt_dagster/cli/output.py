@@ -42,7 +42,8 @@ def file_story_json(ledger: Ledger, record: FileRecord) -> dict[str, Any]:
     story["discovered_at"] = iso(record.discovered_at)
     story["events"] = [{
         "seq": e.seq, "stage": e.stage, "action": e.action, "input_sha256": e.input_sha256,
-        "output_sha256": e.output_sha256, "bytes": e.bytes, "rows": e.rows,
+        "output_sha256": e.output_sha256, "input_name": e.input_name,
+        "output_name": e.output_name, "bytes": e.bytes, "rows": e.rows,
         "started_at": iso(e.started_at), "finished_at": iso(e.finished_at),
         "outcome": e.outcome, "error": e.error, "details": e.details,
         "prev_hash": e.prev_hash, "hash": e.hash,

@@ -14,10 +14,12 @@ from pvt_dagster.config.loader import find_config_path, load_with_lines
 from pvt_dagster.config.models import (
     SUPPORTED_DELIVERY_KINDS,
     SUPPORTED_SOURCE_KINDS,
+    FileRuleConfig,
     PvtConfig,
     RuleConfig,
     SecretRef,
 )
+from pvt_dagster.config.notify_check import check_notify
 from pvt_dagster.config.paths import walk
 from pvt_dagster.config.yamlsource import KeyPath, SourceMap
 from pvt_dagster.errors import ConfigError, ConfigIssue
@@ -80,6 +82,8 @@ def check_config(path: str | Path | None = None) -> ConfigReport:
     _check_clients(config, report)
     _check_secrets(config, report)
     _check_rules(config, report)
+    _check_keys(config, report)
+    check_notify(config, report)
     report.errors.sort(key=_order)
     report.warnings.sort(key=_order)
     return report
@@ -128,11 +132,13 @@ def _check_clients(config: PvtConfig, report: ConfigReport) -> None:
                     report.error((*feed_at, "deliver", index, "kind"),
                                  f"kind {target.kind} is not supported yet "
                                  f"(supported: {_supported(SUPPORTED_DELIVERY_KINDS)})")
-            try:
-                codecs.lookup(feed.format.encoding)
-            except LookupError:
-                report.error((*feed_at, "format", "encoding"),
-                             f"unknown encoding '{feed.format.encoding}'")
+            encoding = getattr(feed.format, "encoding", None)
+            if encoding is not None:
+                try:
+                    codecs.lookup(encoding)
+                except LookupError:
+                    report.error((*feed_at, "format", "encoding"),
+                                 f"unknown encoding '{encoding}'")
 
 
 def _file_problem(path: Path) -> str | None:
@@ -167,6 +173,76 @@ def _check_rules(config: PvtConfig, report: ConfigReport) -> None:
     for path, value in walk(config):
         if isinstance(value, RuleConfig):
             _check_rule(value, path, patterns, lists, report)
+            _check_rule_options(value, path, report)
+        elif isinstance(value, FileRuleConfig) and value.function is not None:
+            _check_function(value.function, (*path, "function"), report)
+    for feed in config.feeds():
+        at: KeyPath = ("clients", feed.client, "feeds", feed.name, "columns")
+        for name, column in feed.config.columns.items():
+            for index, step in enumerate(column.scrub):
+                _check_scrub_step(step.action, step.options, name, column.checks,
+                                  (*at, name, "scrub", index), report)
+
+
+def _check_function(ref: str, at: KeyPath, report: ConfigReport) -> None:
+    """A custom rule's ``module:function`` must import."""
+    from pvt_dagster.validation.valuerules import load_callable
+
+    try:
+        load_callable(ref)
+    except ConfigError as exc:
+        report.error(at, "; ".join(i.message for i in exc.issues))
+    except Exception as exc:
+        report.error(at, f"custom rule {ref}: importing it raised {type(exc).__name__}")
+
+
+def _check_rule_options(rule: RuleConfig, at: KeyPath, report: ConfigReport) -> None:
+    """Date formats and date bounds parse; custom functions import."""
+    from pvt_dagster.validation.valuerules import ISO_DATE, check_date_format, parse_date
+
+    if rule.format is not None:
+        problem = check_date_format(rule.format)
+        if problem:
+            report.error((*at, "format"), problem)
+    if rule.rule == "range":
+        for name in ("min", "max"):
+            bound = getattr(rule, name)
+            if isinstance(bound, str) and parse_date(bound, ISO_DATE) is None:
+                report.error((*at, name), f"range {name} '{bound}' is not a YYYY-MM-DD date")
+    if rule.function is not None:
+        _check_function(rule.function, (*at, "function"), report)
+
+
+def _check_scrub_step(action: str, options: dict[str, object], column: str,
+                      checks: list[RuleConfig], at: KeyPath, report: ConfigReport) -> None:
+    """Regexes compile, date formats parse, null_if_invalid names a per-value rule it has."""
+    from pvt_dagster.validation.valuerules import check_date_format
+
+    if action == "replace":
+        try:
+            re.compile(str(options.get("pattern")))
+        except re.error as exc:
+            report.error((*at, action, "pattern"), f"regex does not compile: {exc.msg}")
+    elif action == "date":
+        for fmt in options.get("formats") or []:  # type: ignore[attr-defined]
+            problem = check_date_format(str(fmt))
+            if problem:
+                report.error((*at, action, "formats"), problem)
+    elif action == "null_if_invalid":
+        name = str(options.get("rule"))
+        kinds = {c.rule for c in checks}
+        from pvt_dagster.validation.catalogue import column_slug
+
+        names = {f"{column_slug(column)}__{c.rule}" for c in checks} | kinds
+        if name not in names and not any(name.startswith(f"{column_slug(column)}__{k}_")
+                                         for k in kinds):
+            known = ", ".join(sorted(kinds)) or "none"
+            report.error((*at, action, "rule"),
+                         f"null_if_invalid names rule '{name}' but column {column} has no such "
+                         f"rule (its rules: {known})")
+        elif name in {"required", "unique", "custom"}:
+            report.error((*at, action, "rule"),
+                         f"null_if_invalid cannot use rule {name}: it does not judge one value")
 
 
 def _check_rule(rule: RuleConfig, at: KeyPath, patterns: frozenset[str],
@@ -193,3 +269,28 @@ def _check_rule(rule: RuleConfig, at: KeyPath, patterns: frozenset[str],
             problem = _file_problem(values.file)
             if problem:
                 report.error((*at, "values", "file"), "list " + problem)
+
+
+def _check_keys(config: PvtConfig, report: ConfigReport) -> None:
+    """Keys named by feeds: missing from the keystore (error), expiring or expired (warning)."""
+    from datetime import UTC, datetime
+
+    from pvt_dagster.decrypt.inventory import key_problems, key_uses
+    from pvt_dagster.decrypt.keystore import Keystore
+    from pvt_dagster.errors import KeystoreError
+
+    if not key_uses(config):
+        return
+    keystore = None
+    try:
+        if config.gnupghome.is_dir():
+            keystore = Keystore(config.gnupghome)
+        problems = key_problems(keystore, config, datetime.now(UTC))
+    except KeystoreError as exc:
+        report.error(("keystore",), str(exc))
+        return
+    finally:
+        if keystore is not None:
+            keystore.stop_agent()
+    for problem in problems:
+        (report.error if problem.level == "error" else report.warn)(problem.path, problem.message)

@@ -7,7 +7,7 @@ the rest, so ``from pvt_dagster.config.models import X`` works for every model."
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -32,9 +32,23 @@ from pvt_dagster.config.columns import (
     SIMPLE_SCRUB_ACTIONS,
     ColumnConfig,
     CsvFormat,
+    ExcelFormat,
+    FileFormat,
+    FileRuleConfig,
+    FixedColumn,
+    FixedWidthFormat,
     PadOptions,
     RuleConfig,
     ScrubStep,
+)
+from pvt_dagster.config.decrypt import DecryptConfig, KeyChoice, KeyRule
+from pvt_dagster.config.delivery import (
+    SUPPORTED_DELIVERY_KINDS,
+    DailyCsvTarget,
+    DeliveryTarget,
+    LoggingConfig,
+    S3Target,
+    TableTarget,
 )
 from pvt_dagster.config.notify import (
     EmailConfig,
@@ -73,14 +87,22 @@ __all__ = [
     "DecryptConfig",
     "DeliveryTarget",
     "EmailConfig",
+    "ExcelFormat",
     "FeedConfig",
     "FeedRef",
+    "FileFormat",
+    "FileRuleConfig",
+    "FixedColumn",
+    "FixedWidthFormat",
     "FtpSource",
     "HttpSource",
     "ImapSource",
+    "KeyChoice",
+    "KeyRule",
     "KeystoreConfig",
     "LedgerConfig",
     "LocalSource",
+    "LoggingConfig",
     "Model",
     "Name",
     "NotifyConfig",
@@ -101,6 +123,7 @@ __all__ = [
     "SourceBase",
     "SourceConfig",
     "TableTarget",
+    "TransferConfig",
 ]
 
 class Constraints(Model):
@@ -130,39 +153,21 @@ class PollingConfig(Model):
     quiesce_seconds: int = Field(default=120, ge=0)
 
 
-class DecryptConfig(Model):
-    """The key a feed's files are encrypted to and the passphrase of its secret key."""
+class TransferConfig(Model):
+    """How a file's transfer into the vault is retried before the file is ``failed``.
 
-    key: str
-    passphrase: SecretRef | None = None
+    Attempt n (from 2) waits ``backoff_seconds * 2**(n-2)``, at most ``max_backoff_seconds``;
+    with the defaults: 2, 4 and 8 seconds, then the file is failed and reported.
+    """
 
+    retries: int = Field(default=3, ge=0, le=20)
+    backoff_seconds: float = Field(default=2, ge=0)
+    max_backoff_seconds: float = Field(default=60, ge=0)
 
-class DailyCsvTarget(Model):
-    """Append a feed's rows to ``<dir>/<feed>_<YYYY-MM-DD>.csv``."""
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before attempt ``attempt`` (2 is the first retry)."""
+        return min(self.max_backoff_seconds, self.backoff_seconds * 2 ** max(0, attempt - 2))
 
-    kind: Literal["daily_csv"]
-    dir: Path
-
-
-class TableTarget(Model):
-    """Load rows into a per-client SQL table (issue: operations)."""
-
-    kind: Literal["table"]
-    table: str
-    url: SecretRef | str | None = None
-
-
-class S3Target(Model):
-    """Write the scrubbed file to S3 (issue: operations)."""
-
-    kind: Literal["s3"]
-    bucket: str
-    prefix: str = ""
-    endpoint_url: str | None = None
-
-
-DeliveryTarget = Annotated[DailyCsvTarget | TableTarget | S3Target, Field(discriminator="kind")]
-SUPPORTED_DELIVERY_KINDS = frozenset({"daily_csv"})
 
 
 class FeedConfig(Model):
@@ -172,8 +177,9 @@ class FeedConfig(Model):
     pattern: str
     decrypt: DecryptConfig | Literal["none"]
     constraints: Constraints = Field(default_factory=Constraints)
-    format: CsvFormat = Field(default_factory=CsvFormat)
+    format: FileFormat = Field(default_factory=CsvFormat)
     columns: dict[str, ColumnConfig] = Field(default_factory=dict)
+    file_checks: list[FileRuleConfig] = Field(default_factory=list)  # feed-level rules
     deliver: list[DeliveryTarget] = Field(default_factory=list)
     allow_duplicates: bool = False
 
@@ -185,6 +191,7 @@ class ClientConfig(Model):
     max_consecutive_failures: int = Field(default=3, ge=1)
     sources: dict[Name, SourceConfig] = Field(default_factory=dict)
     polling: PollingConfig = Field(default_factory=PollingConfig)
+    transfer: TransferConfig = Field(default_factory=TransferConfig)  # retries of a transfer
     feeds: dict[Name, FeedConfig] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -223,6 +230,7 @@ class PvtConfig(Model):
     ledger: LedgerConfig = Field(default_factory=LedgerConfig)
     keystore: KeystoreConfig = Field(default_factory=KeystoreConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)  # see config/delivery.py
     clients: dict[Name, ClientConfig] = Field(default_factory=dict)
 
     @property

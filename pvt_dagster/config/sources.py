@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import (
     Field,
     field_validator,
+    model_validator,
 )
 
 from pvt_dagster.config.base import Model, SecretRef
@@ -43,11 +44,13 @@ class SftpSource(SourceBase):
 
     kind: Literal["sftp"]
     host: str
-    port: int = 22
+    port: int = Field(default=22, ge=1, le=65535)
     username: str
     password: SecretRef | None = None
-    private_key: SecretRef | None = None
-    known_hosts: Path | None = None
+    private_key: SecretRef | None = None       # an OpenSSH or PEM private key (file or env)
+    private_key_passphrase: SecretRef | None = None
+    known_hosts: Path                          # required; `pvt sources trust` records a key
+    timeout_seconds: float = Field(default=30, gt=0)  # connect, authenticate, each read
 
 
 class FtpSource(SourceBase):
@@ -55,43 +58,116 @@ class FtpSource(SourceBase):
 
     kind: Literal["ftp", "ftps"]
     host: str
-    port: int = 21
+    port: int = Field(default=21, ge=1, le=65535)
     username: str = "anonymous"
     password: SecretRef | None = None
-    ca_bundle: Path | None = None
+    ca_bundle: Path | None = None               # ftps: PEM of a private CA (else system CAs)
+    timeout_seconds: float = Field(default=30, gt=0)
 
 
-class S3Source(SourceBase):
-    """An S3 bucket or S3-compatible store (issue: real remote sources)."""
+class _NoPath(SourceBase):
+    """A source kind whose location is not a ``path`` (and, unless said, not recursive)."""
+
+    @model_validator(mode="after")
+    def _unused_fields(self) -> _NoPath:
+        where = {"s3": "bucket and prefix", "imap": "folder", "http": "url"}
+        kind = getattr(self, "kind", "")
+        if "path" in self.model_fields_set:
+            raise ValueError(f"{kind} sources use {where.get(kind, 'their own fields')}, "
+                             "not path")
+        if kind != "s3" and self.recursive:
+            raise ValueError(f"{kind} sources have no folders to recurse into")
+        return self
+
+
+class S3Source(_NoPath):
+    """An S3 bucket or S3-compatible store; archive:PREFIX copies then deletes."""
 
     kind: Literal["s3"]
-    bucket: str
-    prefix: str = ""
-    endpoint_url: str | None = None
+    bucket: str = Field(min_length=3)
+    prefix: str = ""                            # a folder: "in" and "in/" are the same
+    endpoint_url: str | None = None             # an S3-compatible store (MinIO, Ceph, ...)
     region: str | None = None
-    access_key_id: SecretRef | None = None
+    addressing_style: Literal["auto", "path", "virtual"] = "auto"
+    access_key_id: SecretRef | None = None      # both or neither; neither = the default chain
     secret_access_key: SecretRef | None = None
+    session_token: SecretRef | None = None
+    ca_bundle: Path | None = None               # PEM of a private CA (else system CAs)
+    timeout_seconds: float = Field(default=30, gt=0)
+
+    @model_validator(mode="after")
+    def _key_pair(self) -> S3Source:
+        if (self.access_key_id is None) != (self.secret_access_key is None):
+            raise ValueError("give both access_key_id and secret_access_key, or neither "
+                             "(neither = the default AWS credential chain)")
+        if self.session_token is not None and self.access_key_id is None:
+            raise ValueError("session_token needs access_key_id and secret_access_key")
+        return self
 
 
-class ImapSource(SourceBase):
-    """Attachments in a mailbox (issue: real remote sources)."""
+IMAP_AFTER_TRANSFER = re.compile(r"^(delete|keep|seen|archive:.+)$")
+
+
+class ImapSource(_NoPath):
+    """Attachments of the messages in a mailbox folder that match sender/subject filters."""
 
     kind: Literal["imap"]
     host: str
-    port: int = 993
+    port: int | None = Field(default=None, ge=1, le=65535)  # 993 for ssl, else 143
+    security: Literal["ssl", "starttls", "none"] = "ssl"    # none: tests on 127.0.0.1 only
+    ca_bundle: Path | None = None               # PEM of a private CA (else system CAs)
     username: str
-    password: SecretRef | None = None
+    password: SecretRef
     folder: str = "INBOX"
-    sender: str | None = None
-    subject: str | None = None
+    sender: str | None = None                   # server-side SEARCH FROM (substring)
+    subject: str | None = None                  # server-side SEARCH SUBJECT (substring)
+    timeout_seconds: float = Field(default=30, gt=0)
+
+    @field_validator("after_transfer")
+    @classmethod
+    def _after_transfer(cls, value: str) -> str:
+        if not IMAP_AFTER_TRANSFER.match(value):
+            raise ValueError("after_transfer is delete, keep, seen or archive:FOLDER for imap")
+        return value
+
+    @field_validator("sender", "subject")
+    @classmethod
+    def _ascii(cls, value: str | None) -> str | None:
+        if value is not None and (not value.isascii() or not value.isprintable() or not value):
+            raise ValueError("filters are printable ASCII text (the server matches substrings)")
+        return value
+
+    @model_validator(mode="after")
+    def _plain_only_on_loopback(self) -> ImapSource:
+        if self.security == "none" and self.host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError("security: none (no TLS) is only for a server on 127.0.0.1")
+        return self
 
 
-class HttpSource(SourceBase):
-    """The pull API of the PIExporter notes (issue: real remote sources)."""
+class HttpSource(_NoPath):
+    """The pull API of the PIExporter notes (contract in pvt_dagster.sources.http)."""
 
     kind: Literal["http"]
-    url: str
-    token: SecretRef | None = None
+    url: str = Field(pattern=r"^https?://[^/?#]+")  # http:// only for 127.0.0.1 / localhost
+    token: SecretRef | None = None              # sent as Authorization: Bearer <token>
+    ca_bundle: Path | None = None               # PEM of a private CA (else system CAs)
+    timeout_seconds: float = Field(default=30, gt=0)
+
+    @field_validator("after_transfer")
+    @classmethod
+    def _after_transfer(cls, value: str) -> str:
+        if value not in ("delete", "keep"):
+            raise ValueError("after_transfer is delete or keep for http (no archive in the API)")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        host = value.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
+        host = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        if value.startswith("http://") and host not in ("127.0.0.1", "localhost", "[::1]"):
+            raise ValueError("url must be https:// (http:// only for 127.0.0.1 or localhost)")
+        return value.rstrip("/")
 
 
 SourceConfig = Annotated[
@@ -101,4 +177,10 @@ SourceConfig = Annotated[
 # One line per kind that has an implementation in pvt_dagster.sources.
 SUPPORTED_SOURCE_KINDS = frozenset({
     "local",
+    "sftp",
+    "ftp",
+    "ftps",
+    "s3",
+    "imap",
+    "http",
 })

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from pvt_dagster.decrypt.decryptor import Decrypted, copy_plain, decrypt_file, looks_like_pgp
+from pvt_dagster.decrypt.decryptor import (
+    Decrypted,
+    Limits,
+    copy_plain,
+    decrypt_file,
+    looks_like_pgp,
+)
 from pvt_dagster.decrypt.keys import encrypt_file, export_public_key, generate_key
 from pvt_dagster.decrypt.keystore import KeyInfo, Keystore
 
@@ -10,6 +16,7 @@ __all__ = [
     "Decrypted",
     "KeyInfo",
     "Keystore",
+    "Limits",
     "copy_plain",
     "decrypt_file",
     "encrypt_file",

@@ -1,8 +1,9 @@
 """Streaming PGP decryption (and the plain copy for ``decrypt: none`` feeds).
 
-gpg reads the file from a pipe and writes the plaintext straight to a temporary file beside the
-output; nothing passes through Python's memory. gpg's status lines are mapped to one error per
-outcome, with messages that name the file and key but never contain data.
+gpg reads the file on its stdin and its plaintext is streamed, a megabyte at a time, into a
+temporary file beside the output (see ``gpgstream``); the plaintext never sits in memory. gpg's
+status lines are mapped to one error per outcome (``outcome``), with messages that name the
+file and key but never contain data.
 """
 
 from __future__ import annotations
@@ -12,28 +13,27 @@ import hashlib
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
-from pvt_dagster.decrypt.keystore import Keystore, gpg_text
+from pvt_dagster.config.decrypt import DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MAX_RATIO
+from pvt_dagster.decrypt.gpgstream import gpg_decrypt_stream
+from pvt_dagster.decrypt.keystore import Keystore
+from pvt_dagster.decrypt.outcome import check_signature, decrypt_error, succeeded
 from pvt_dagster.errors import (
     BadPassphraseError,
-    CorruptDataError,
+    DecompressionLimitError,
     DecryptError,
     KeystoreError,
-    NoSecretKeyError,
     NotEncryptedError,
 )
 from pvt_dagster.sources.base import iter_chunks
-from pvt_dagster.transport.transfer import ensure_private_dir, sha256_file
+from pvt_dagster.transport.transfer import ensure_private_dir
 
 ARMOR_HEADER = b"-----BEGIN PGP MESSAGE-----"
-# gpg error codes (low 16 bits of ERROR pkdecrypt_failed): bad passphrase, no passphrase given.
-_PASSPHRASE_CODES = {11, 177}
-# ... and codes that mean the encrypted session key is damaged: unknown packet or version,
-# checksum, invalid packet or armor, wrong secret key (garbage decrypted), bad MPI, no data.
-_CORRUPT_CODES = {2, 3, 10, 14, 15, 18, 30, 58}
+RATIO_FLOOR = 16 * 1024 * 1024  # max_ratio is enforced once the plaintext passes 16 MiB
 # Packet tags that can start an OpenPGP message: PKESK, signature, SKESK, one-pass signature,
 # compressed, SED, marker, literal, SEIPD, AEAD.
 _MESSAGE_TAGS = {1, 2, 3, 4, 8, 9, 10, 11, 18, 20}
@@ -41,11 +41,15 @@ _MESSAGE_TAGS = {1, 2, 3, 4, 8, 9, 10, 11, 18, 20}
 
 @dataclass(frozen=True)
 class Decrypted:
-    """The plaintext written: its size, sha256 and the time it took."""
+    """The plaintext written: its size, sha256, the time it took, and (for PGP) the good
+    signer's fingerprint, the key used and its expiry if it has expired."""
 
     bytes: int
     sha256: str
     seconds: float
+    signer: str | None = None
+    key_fingerprint: str | None = None
+    key_expired: datetime | None = None
 
 
 def looks_like_pgp(path: Path) -> bool:
@@ -89,44 +93,76 @@ def _binary_packet(head: bytes) -> bool:
     return checks.get(tag, lambda v: True)(version)
 
 
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on the plaintext of one file: bytes, and bytes per encrypted byte.
+
+    The ratio applies only past ``RATIO_FLOOR`` bytes, so small, very regular files pass."""
+
+    max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
+    max_ratio: float = DEFAULT_MAX_RATIO
+
+    def for_input(self, size: int) -> tuple[int, str]:
+        """The byte limit for an input of ``size`` bytes, and which setting sets it."""
+        by_ratio = max(RATIO_FLOOR, int(self.max_ratio * size))
+        if by_ratio < self.max_output_bytes:
+            return by_ratio, f"max_ratio {self.max_ratio:g} ({by_ratio} bytes for {size})"
+        return self.max_output_bytes, f"max_output_bytes ({self.max_output_bytes})"
+
+
 def decrypt_file(keystore: Keystore, src: Path, dst: Path, *, key: str,
-                 passphrase: str | None) -> Decrypted:
-    """Decrypt ``src`` into ``dst`` (0600) with the secret key ``key``; no output on error."""
-    if not keystore.has_secret_key(key):
+                 passphrase: str | None, limits: Limits | None = None,
+                 trusted_signers: Sequence[str] | None = None) -> Decrypted:
+    """Decrypt ``src`` into ``dst`` (0600) with the secret key ``key``, streamed; no output on
+    error. With ``trusted_signers``, a good signature by one of them is required."""
+    found = keystore.find_secret_key(key)
+    if found is None:
         raise KeystoreError(f"no secret key for {key} in the keystore")
     if passphrase and ("\n" in passphrase or "\r" in passphrase):
         raise BadPassphraseError(f"the passphrase for {key} contains a line break")
     try:
-        empty = os.path.getsize(src) == 0
+        size = os.path.getsize(src)
     except OSError as exc:
         raise DecryptError(f"cannot read {src.name}: {exc.strerror}") from exc
-    if empty:
-        raise NotEncryptedError(f"{src.name} is empty, not PGP data")
+    if size == 0:
+        raise NotEncryptedError(f"{src.name} is empty (zero bytes), not PGP data")
+    limit, limit_name = (limits or Limits()).for_input(size)
     started = time.monotonic()
     tmp = _temp_beside(dst)
     try:
-        # Without a passphrase, loopback with an empty one: never a pinentry prompt.
-        extra = None if passphrase else ["--pinentry-mode", "loopback",
-                                         "--passphrase-file", os.devnull]
-        try:
-            with open(src, "rb") as fh:
-                result = keystore.gpg.decrypt_file(
-                    fh, passphrase=gpg_text(passphrase) if passphrase else None,
-                    output=str(tmp), extra_args=extra)
-        except (OSError, ValueError) as exc:
-            raise DecryptError(f"cannot run gpg on {src.name}: {exc}") from exc
-        statuses = _statuses(result.stderr)
-        if not (result.ok and "DECRYPTION_OKAY" in statuses):
-            raise _error(src, key, statuses, passphrase)
+        with open(tmp, "wb") as out:
+            run = gpg_decrypt_stream(keystore.gpg_binary, keystore.gnupghome, src, out,
+                                     passphrase=passphrase, limit=limit)
+            if run.stopped_at_limit:
+                raise DecompressionLimitError(
+                    f"{src.name}: decrypted output passed the limit of {limit_name}; gpg was "
+                    "stopped and nothing was kept (a compression bomb?)")
+            if not succeeded(run.statuses, run.returncode):
+                raise decrypt_error(src, key, run.statuses, passphrase, looks_like_pgp(src))
+            signer: str | None
+            if "BADSIG" in run.statuses or trusted_signers:
+                signer = check_signature(src, run.statuses, trusted_signers or ()).fingerprint
+            else:
+                signer = _good_signer(run.statuses)
+            out.flush()
+            os.fsync(out.fileno())
         os.chmod(tmp, 0o600)
-        size = os.path.getsize(tmp)
-        sha = sha256_file(tmp)
         os.replace(tmp, dst)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    return Decrypted(bytes=size, sha256=sha, seconds=time.monotonic() - started)
+    expired = found.expires if found.expires and found.expires <= datetime.now(UTC) else None
+    return Decrypted(bytes=run.bytes, sha256=run.sha256, seconds=time.monotonic() - started,
+                     signer=signer, key_fingerprint=found.fingerprint, key_expired=expired)
+
+
+def _good_signer(statuses: dict[str, list[str]]) -> str | None:
+    """The primary fingerprint of a good signature, if the message carried one."""
+    for args in statuses.get("VALIDSIG", []):
+        parts = args.split()
+        return parts[-1] if len(parts) >= 10 else parts[0]
+    return None
 
 
 def _temp_beside(dst: Path) -> Path:
@@ -138,44 +174,6 @@ def _temp_beside(dst: Path) -> Path:
         raise DecryptError(f"cannot write into {dst.parent}: {exc.strerror}") from exc
     os.close(fd)
     return Path(name)
-
-
-def _statuses(stderr: str) -> dict[str, list[str]]:
-    """gpg's ``[GNUPG:] KEYWORD args`` lines by keyword."""
-    found: dict[str, list[str]] = {}
-    for line in (stderr or "").splitlines():
-        if line.startswith("[GNUPG:] "):
-            keyword, _, args = line[9:].strip().partition(" ")
-            found.setdefault(keyword, []).append(args)
-    return found
-
-
-def _error(src: Path, key: str, statuses: dict[str, list[str]],
-           passphrase: str | None) -> DecryptError:
-    """The error that matches gpg's status lines."""
-    name = src.name
-    codes = set()
-    for args in statuses.get("ERROR", []):
-        parts = args.split()
-        if len(parts) == 2 and parts[0] == "pkdecrypt_failed" and parts[1].isdigit():
-            codes.add(int(parts[1]) & 0xFFFF)
-    if (codes & _PASSPHRASE_CODES or "BAD_PASSPHRASE" in statuses
-            or "MISSING_PASSPHRASE" in statuses):
-        what = "is wrong" if passphrase else "is missing"
-        return BadPassphraseError(f"cannot decrypt {name}: the passphrase for {key} {what}")
-    if "NO_SECKEY" in statuses and not codes:
-        ids = ", ".join(a.split()[0] for a in statuses["NO_SECKEY"] if a)
-        return NoSecretKeyError(
-            f"cannot decrypt {name}: it is encrypted to key {ids}, not held in the keystore")
-    pgp_seen = {"ENC_TO", "BEGIN_DECRYPTION", "DECRYPTION_KEY", "PLAINTEXT", "NEED_PASSPHRASE_SYM"}
-    if "NODATA" in statuses and not pgp_seen & statuses.keys() and not looks_like_pgp(src):
-        return NotEncryptedError(f"{name} is not PGP data")
-    if "PLAINTEXT" in statuses and not {"ENC_TO", "BEGIN_DECRYPTION"} & statuses.keys():
-        return NotEncryptedError(f"{name} is PGP data but not encrypted (signed or literal only)")
-    if codes - _CORRUPT_CODES:
-        return DecryptError(f"cannot decrypt {name}: gpg could not unlock the session key "
-                            f"(error code {min(codes - _CORRUPT_CODES)})")
-    return CorruptDataError(f"cannot decrypt {name}: the PGP data is truncated or damaged")
 
 
 def copy_plain(src: Path, dst: Path) -> Decrypted:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import subprocess
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +19,26 @@ log = logging.getLogger(__name__)
 
 AGENT_CONF = "default-cache-ttl 0\nmax-cache-ttl 0\nallow-loopback-pinentry\n"
 MAX_HOME_CHARS = 100  # gpg-agent's sockets live in the home: a Unix socket path is ~107 chars
+_AT_EXIT: set[Path] = set()
+_AT_EXIT_LOCK = threading.Lock()
+
+
+def stop_agent_of(gnupghome: Path) -> None:
+    """Stop the gpg-agent of one GnuPG home (``gpgconf --homedir H --kill gpg-agent``)."""
+    try:
+        subprocess.run(["gpgconf", "--homedir", str(gnupghome), "--kill", "gpg-agent"],
+                       capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        log.warning("could not stop gpg-agent of %s: %s", gnupghome, exc)
+
+
+def _stop_at_exit(gnupghome: Path) -> None:
+    """Stop this home's agent when the process exits (once per home)."""
+    with _AT_EXIT_LOCK:
+        if gnupghome in _AT_EXIT:
+            return
+        _AT_EXIT.add(gnupghome)
+    atexit.register(stop_agent_of, gnupghome)
 
 
 @dataclass(frozen=True)
@@ -34,7 +56,8 @@ class Keystore:
 
     Keep the path short: gpg-agent puts its Unix sockets in the home when there is no
     ``/run/user/<uid>``, and a socket path over about 100 characters fails with
-    "No agent running". The agent outlives the process: call :meth:`stop_agent` when done.
+    "No agent running". gpg starts an agent that would outlive the process: it is stopped
+    at process exit, and :meth:`stop_agent` (called by ``Intake.close``) stops it sooner.
     """
 
     def __init__(self, gnupghome: Path) -> None:
@@ -59,6 +82,12 @@ class Keystore:
             self.gpg = gnupg.GPG(gnupghome=str(self.gnupghome))
         except (OSError, ValueError) as exc:
             raise KeystoreError(f"cannot run gpg for keystore {self.gnupghome}: {exc}") from exc
+        _stop_at_exit(self.gnupghome)
+
+    @property
+    def gpg_binary(self) -> str:
+        """The gpg executable python-gnupg found (``gpg`` on the PATH by default)."""
+        return str(self.gpg.gpgbinary)
 
     def import_key_data(self, data: str | bytes) -> list[str]:
         """Import armored or binary key data; the fingerprints imported (or already present)."""
@@ -82,6 +111,10 @@ class Keystore:
     def list_keys(self, secret: bool = False) -> list[KeyInfo]:
         """The public keys (or the secret keys) in the keystore."""
         return [info for info, _ in self._keys(secret)]
+
+    def keys_with_subkeys(self, secret: bool = False) -> list[tuple[KeyInfo, list[str]]]:
+        """Each key with the fingerprints of its subkeys."""
+        return self._keys(secret)
 
     def _keys(self, secret: bool) -> list[tuple[KeyInfo, list[str]]]:
         """Each key with the fingerprints of its subkeys."""
@@ -109,11 +142,7 @@ class Keystore:
 
     def stop_agent(self) -> None:
         """Stop this home's gpg-agent (``gpgconf --homedir H --kill gpg-agent``)."""
-        try:
-            subprocess.run(["gpgconf", "--homedir", str(self.gnupghome), "--kill", "gpg-agent"],
-                           capture_output=True, timeout=30, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            log.warning("could not stop gpg-agent of %s: %s", self.gnupghome, exc)
+        stop_agent_of(self.gnupghome)
 
 
 def _expiry(value: str | None) -> datetime | None:

@@ -13,7 +13,13 @@ from typing import Any
 import dagster as dg
 
 from pvt_dagster.config.models import FeedRef
-from pvt_dagster.defs.metadata import check_result, to_metadata
+from pvt_dagster.defs.metadata import (
+    check_result,
+    scrubbed_metadata,
+    to_metadata,
+    validated_metadata,
+)
+from pvt_dagster.defs.metrics import with_metrics
 from pvt_dagster.defs.names import asset_key_path, partitions_name
 from pvt_dagster.defs.resources import PvtIntakeResource
 from pvt_dagster.errors import ParseError
@@ -25,7 +31,6 @@ from pvt_dagster.pipeline import (
     run_validated,
 )
 from pvt_dagster.pipeline.validated import unparsed_outcomes
-from pvt_dagster.scrubbing import ScrubChange
 from pvt_dagster.validation import planned_checks
 
 
@@ -61,6 +66,7 @@ class _FeedAssets:
             metadata = to_metadata(result.metadata())
             if extra is not None:
                 metadata.update(extra(result))
+            with_metrics(metadata, pvt.get(), context.partition_key, stage)  # plotted per file
             return dg.MaterializeResult(metadata=metadata)
 
         return stage_asset
@@ -82,7 +88,7 @@ def build_feed_assets(feed: FeedRef) -> list[dg.AssetsDefinition]:
     validated = _validated_asset(shared, decrypted)
     scrubbed = shared.stage_asset(
         "scrubbed", deps=[validated], kind="csv", run=run_scrubbed,
-        extra=lambda result: {"changes": dg.MetadataValue.md(_changes_table(result.changes))},
+        extra=lambda result: scrubbed_metadata(result.changes, result.recheck),
         description=f"Each {name} file with its scrub actions applied, every change audited, "
                     "and validated again.")
     delivered = shared.stage_asset(
@@ -120,20 +126,10 @@ def _validated_asset(shared: _FeedAssets, decrypted: dg.AssetsDefinition) -> dg.
             for outcome in unparsed_outcomes(planned, exc):
                 yield check_result(key, outcome)
             raise
-        yield dg.MaterializeResult(metadata=to_metadata(result.metadata()))
+        yield dg.MaterializeResult(metadata=with_metrics(
+            {**to_metadata(result.metadata()), **validated_metadata(result.outcomes)},
+            pvt.get(), context.partition_key, "validated"))
         for outcome in result.outcomes:
             yield check_result(key, outcome)
 
     return validated
-
-
-def _changes_table(changes: list[ScrubChange]) -> str:
-    """A markdown table of the scrub audit (masked samples)."""
-    if not changes:
-        return "No values changed."
-    lines = ["| column | action | rows changed | samples (before → after, masked) |",
-             "|---|---|---|---|"]
-    for c in changes:
-        samples = "; ".join(f"`{b}` → `{a}`" for b, a in c.samples) or "-"
-        lines.append(f"| {c.column} | {c.action} | {c.rows_changed} | {samples} |")
-    return "\n".join(lines)

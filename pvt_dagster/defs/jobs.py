@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # the type is not exported by name; only annotations use it
     )
 
 from pvt_dagster.config.models import FeedRef
+from pvt_dagster.defs.hooks import pvt_failure_hook, pvt_success_hook
 from pvt_dagster.defs.names import TAG_CLIENT, TAG_FEED, asset_key_path, job_name
 
 
@@ -27,4 +28,5 @@ def build_feed_job(feed: FeedRef) -> FeedJob:
         description=f"Receive, decrypt, validate, scrub and deliver one {feed.qualified_name} "
                     "file.",
         tags={TAG_FEED: feed.qualified_name, TAG_CLIENT: feed.client},
+        hooks={pvt_failure_hook, pvt_success_hook},  # report to the communication manager
     )

@@ -8,6 +8,8 @@ import dagster as dg
 
 from pvt_dagster.config.models import PvtConfig
 from pvt_dagster.defs.assets import build_feed_assets
+from pvt_dagster.defs.dispatch import build_dispatch_sensor, build_run_failure_sensor
+from pvt_dagster.defs.holds import release_hold_job
 from pvt_dagster.defs.jobs import build_feed_job
 from pvt_dagster.defs.names import job_name
 from pvt_dagster.defs.resources import PvtIntakeResource
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
 
 
 def build_location(config: PvtConfig) -> dg.Definitions:
-    """Every feed's assets and job, and one discovery sensor per source."""
+    """Every feed's assets and job, one discovery sensor per source, and the messaging sensors."""
     assets: list[dg.AssetsDefinition] = []
     jobs: dict[str, FeedJob] = {}
     for feed in config.feeds():
@@ -32,8 +34,12 @@ def build_location(config: PvtConfig) -> dg.Definitions:
             sensors.append(build_discovery_sensor(
                 client, source_name, feeds, client_config.polling.interval_seconds,
                 [jobs[job_name(f)] for f in feeds]))
+    sensors.append(build_dispatch_sensor(config.notify.dispatch_seconds))
+    if jobs:
+        sensors.append(build_run_failure_sensor(list(jobs.values())))
     assert config.path is not None, "the loader sets the config path"
+    release = [release_hold_job] if jobs else []  # operations: release a feed on hold
     return dg.Definitions(
-        assets=assets, jobs=list(jobs.values()), sensors=sensors,
+        assets=assets, jobs=[*jobs.values(), *release], sensors=sensors,
         resources={"pvt": PvtIntakeResource(config_path=str(config.path))},
     )

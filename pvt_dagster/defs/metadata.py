@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dagster as dg
 
+from pvt_dagster.scrubbing import ScrubChange
 from pvt_dagster.validation import CheckOutcome, render_markdown
 
 SEVERITY = {"failure": dg.AssetCheckSeverity.ERROR, "warning": dg.AssetCheckSeverity.WARN,
@@ -45,3 +46,41 @@ def check_result(asset_key: dg.AssetKey, outcome: CheckOutcome) -> dg.AssetCheck
     return dg.AssetCheckResult(asset_key=asset_key, check_name=outcome.check_name,
                                passed=passed, severity=SEVERITY[outcome.severity],
                                metadata=metadata)
+
+
+def changes_table(changes: Sequence[ScrubChange]) -> str:
+    """A markdown table of the scrub audit: every step, its rows changed, masked samples."""
+    if not changes:
+        return "No scrub actions configured."
+    lines = ["| column | step | action | rows changed | first rows | samples (before → after, "
+             "masked) |", "|---|---:|---|---:|---|---|"]
+    for c in changes:
+        samples = "; ".join(f"{_code(b)} → {_code(a)}" for b, a in c.samples) or "-"
+        rows = ", ".join(str(r) for r in c.rows) or "-"
+        lines.append(f"| {_cell(c.column)} | {c.step} | {c.action} | {c.rows_changed} | "
+                     f"{rows} | {samples} |")
+    return "\n".join(lines) + "\n"
+
+
+def validated_metadata(outcomes: Sequence[CheckOutcome]) -> dict[str, dg.MetadataValue]:
+    """The whole failure report of ``validated`` as one markdown table."""
+    return {"report": dg.MetadataValue.md(render_markdown(outcomes))}
+
+
+def scrubbed_metadata(changes: Sequence[ScrubChange],
+                      recheck: Sequence[CheckOutcome]) -> dict[str, dg.MetadataValue]:
+    """The scrub audit and the second validation (of the scrubbed output) as markdown."""
+    problems = [o.check_name for o in recheck if not o.passed]
+    return {"changes": dg.MetadataValue.md(changes_table(changes)),
+            "recheck": dg.MetadataValue.md(render_markdown(recheck)),
+            "recheck_failed_checks": dg.MetadataValue.json(problems)}
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a markdown table cell."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    """A code span (so ``*`` of masked values is not read as emphasis)."""
+    return "`" + _cell(text.replace("`", "'")) + "`"

@@ -19,6 +19,11 @@ HASHED_FIELDS = (
     "key", "seq", "stage", "action", "input_sha256", "output_sha256", "bytes", "rows",
     "started_at", "finished_at", "outcome", "error", "details", "prev_hash",
 )
+#: Version 2 (migration 0003) also hashes the input and output names and the version itself,
+#: so an event cannot be passed off as version 1 without breaking its hash.
+HASHED_FIELDS_V2 = (*HASHED_FIELDS, "input_name", "output_name", "hash_version")
+HASH_VERSION = 2
+_FIELDS_BY_VERSION = {1: HASHED_FIELDS, 2: HASHED_FIELDS_V2}
 
 
 def json_safe(value: Any) -> Any:
@@ -48,8 +53,13 @@ def canonical_json(fields: Mapping[str, Any]) -> str:
 
 
 def event_hash(fields: Mapping[str, Any]) -> str:
-    """The sha256 (hex) of the canonical JSON of an event's hashed fields."""
-    payload = {name: fields.get(name) for name in HASHED_FIELDS}
+    """The sha256 (hex) of the canonical JSON of an event's hashed fields (the set of fields
+    depends on ``hash_version``: 1 when absent)."""
+    version = fields.get("hash_version") or 1
+    names = _FIELDS_BY_VERSION.get(version)
+    if names is None:
+        return f"unknown hash_version {version}"
+    payload = {name: fields.get(name) for name in names}
     return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
 
 
@@ -71,10 +81,13 @@ class ChainEvent:
     details: Any
     prev_hash: str
     hash: str
+    input_name: str | None = None
+    output_name: str | None = None
+    hash_version: int = 1
 
     def hashed_fields(self, key: str) -> dict[str, Any]:
         """The fields that enter the hash, with the file key."""
-        data = {name: getattr(self, name) for name in HASHED_FIELDS if name != "key"}
+        data = {name: getattr(self, name) for name in HASHED_FIELDS_V2 if name != "key"}
         data["key"] = key
         return data
 

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
 from typing import Any
 
 from sqlalchemy import select
 
-from pvt_dagster.ledger.chain import GENESIS, ChainEvent, event_hash, json_safe, verify_chain
+from pvt_dagster.ledger.chain import (
+    GENESIS,
+    HASH_VERSION,
+    ChainEvent,
+    event_hash,
+    json_safe,
+    verify_chain,
+)
 from pvt_dagster.ledger.engine import LedgerBase
 from pvt_dagster.ledger.files import file_row
 from pvt_dagster.ledger.models import File, ManifestEvent
@@ -19,12 +27,23 @@ from pvt_dagster.ledger.timeutil import ensure_utc, utcnow
 OUTCOMES = frozenset({"ok", "error"})
 
 
+@dataclass(frozen=True)
+class OutputRecord:
+    """What a stage last wrote for a file: its name (None in events before 0003) and sha256."""
+
+    stage: str
+    name: str | None
+    sha256: str
+
+
 def _chain_event(row: ManifestEvent) -> ChainEvent:
     return ChainEvent(
         seq=row.seq, stage=row.stage, action=row.action, input_sha256=row.input_sha256,
         output_sha256=row.output_sha256, bytes=row.bytes, rows=row.rows,
         started_at=row.started_at, finished_at=row.finished_at, outcome=row.outcome,
         error=row.error, details=row.details, prev_hash=row.prev_hash, hash=row.hash,
+        input_name=row.input_name, output_name=row.output_name,
+        hash_version=row.hash_version or 1,
     )
 
 
@@ -36,8 +55,10 @@ class EventsMixin(LedgerBase):
         output_sha256: str | None = None, bytes: int | None = None, rows: int | None = None,
         started_at: datetime, finished_at: datetime, outcome: str = "ok",
         error: str | None = None, details: dict[str, Any] | None = None,
+        input_name: str | None = None, output_name: str | None = None,
     ) -> EventRecord:
-        """Append an event to the file's chain; its head and count move in the same transaction."""
+        """Append an event to the file's chain; its head and count move in the same transaction.
+        ``input_name``/``output_name`` say what the stage read and wrote (hashed too)."""
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome is 'ok' or 'error', not {outcome!r}")
         fields: dict[str, Any] = {
@@ -45,6 +66,8 @@ class EventsMixin(LedgerBase):
             "output_sha256": output_sha256, "bytes": bytes, "rows": rows,
             "started_at": ensure_utc(started_at), "finished_at": ensure_utc(finished_at),
             "outcome": outcome, "error": one_line(error), "details": json_safe(details or {}),
+            "input_name": input_name, "output_name": output_name,
+            "hash_version": HASH_VERSION,
         }
         with self._write() as session:
             row = file_row(session, key, for_update=True)
@@ -99,3 +122,20 @@ class EventsMixin(LedgerBase):
                 if file_id not in seen:
                     problems += verify_chain(key, head, count, [])
         return problems
+
+    def latest_outputs(self, stages: Iterable[str] = ("raw", "decrypted", "scrubbed"),
+                       ) -> dict[str, dict[str, OutputRecord]]:
+        """Per file key and stage, the latest successful event's output (name and sha256)."""
+        wanted = list(stages)
+        stmt = (select(File.key, ManifestEvent.stage, ManifestEvent.output_name,
+                       ManifestEvent.output_sha256)
+                .join(File, File.id == ManifestEvent.file_id)
+                .where(ManifestEvent.outcome == "ok", ManifestEvent.stage.in_(wanted),
+                       ManifestEvent.output_sha256.is_not(None))
+                .order_by(ManifestEvent.file_id, ManifestEvent.seq)
+                .execution_options(yield_per=1000))
+        found: dict[str, dict[str, OutputRecord]] = {}
+        with self._read() as session:
+            for key, stage, name, sha in session.execute(stmt):
+                found.setdefault(key, {})[stage] = OutputRecord(stage, name, sha or "")
+        return found

@@ -109,6 +109,10 @@ class ManifestEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(SHA)
     hash: Mapped[str] = mapped_column(SHA)
+    # 0003_decrypt_replay: what the stage read and wrote; version 2 hashes cover them.
+    input_name: Mapped[str | None] = mapped_column(Text)
+    output_name: Mapped[str | None] = mapped_column(Text)
+    hash_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class CheckResult(Base):
@@ -176,6 +180,50 @@ class Message(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class MessageDigest(Base):
+    """One compiled digest email to one recipient: the messages it holds point at it."""
+
+    __tablename__ = "message_digests"
+    __table_args__ = (Index("ix_message_digests_status", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class MessageDelivery(Base):
+    """One message on one channel: sent exactly once, with attempts and backoff."""
+
+    __tablename__ = "message_deliveries"
+    __table_args__ = (
+        UniqueConstraint("message_id", "channel", name="uq_message_deliveries"),
+        Index("ix_message_deliveries_status", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"))
+    channel: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("message_digests.id"))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class OperatorAction(Base):
@@ -189,3 +237,77 @@ class OperatorAction(Base):
     user: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Process(Base):
+    """A registered process: one stage of one feed (or one source's discovery), from config."""
+
+    __tablename__ = "processes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), unique=True)
+    client: Mapped[str] = mapped_column(NAME)
+    feed: Mapped[str | None] = mapped_column(NAME)
+    stage: Mapped[str] = mapped_column(String(20))
+    type: Mapped[str] = mapped_column(String(20))
+    tool: Mapped[str] = mapped_column(String(100))
+    sources: Mapped[list[str]] = mapped_column(JSON, default=list)
+    targets: Mapped[list[str]] = mapped_column(JSON, default=list)
+    max_failures: Mapped[int] = mapped_column(Integer, default=3)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProcessRun(Base):
+    """One run of a process: running, completed, failed or on_hold, with its Dagster run id."""
+
+    __tablename__ = "process_runs"
+    __table_args__ = (Index("ix_process_runs_process", "process_id", "id"),
+                      Index("ix_process_runs_run", "run_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[int] = mapped_column(ForeignKey("processes.id"))
+    run_id: Mapped[str] = mapped_column(String(100))
+    file_key: Mapped[str | None] = mapped_column(KEY)
+    actor: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10))
+    category: Mapped[str | None] = mapped_column(String(20))
+    error_class: Mapped[str | None] = mapped_column(String(100))
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Hold(Base):
+    """A feed on hold after repeated operational failures, until an operator releases it."""
+
+    __tablename__ = "holds"
+    __table_args__ = (Index("ix_holds_feed", "client", "feed", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client: Mapped[str] = mapped_column(NAME)
+    feed: Mapped[str] = mapped_column(NAME)
+    status: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text)
+    failures: Mapped[int] = mapped_column(Integer)
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    released_by: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ErrorEntry(Base):
+    """One error of the error registry: class, category, stage, file, run and time."""
+
+    __tablename__ = "errors"
+    __table_args__ = (Index("ix_errors_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    client: Mapped[str | None] = mapped_column(NAME)
+    feed: Mapped[str | None] = mapped_column(NAME)
+    stage: Mapped[str | None] = mapped_column(String(20))
+    file_key: Mapped[str | None] = mapped_column(KEY)
+    run_id: Mapped[str | None] = mapped_column(String(100))
+    error_class: Mapped[str] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(20))
+    message: Mapped[str] = mapped_column(Text)

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from pvt_dagster.errors import LedgerError
 from pvt_dagster.ledger.chain import json_safe
-from pvt_dagster.ledger.engine import LedgerBase
+from pvt_dagster.ledger.deliveries import DeliveriesMixin
 from pvt_dagster.ledger.models import Message, OperatorAction
 from pvt_dagster.ledger.records import (
     MessageRecord,
@@ -26,8 +26,8 @@ def _action_record(row: OperatorAction) -> OperatorActionRecord:
                                 user=row.user, at=row.at, details=dict(row.details or {}))
 
 
-class OutboxMixin(LedgerBase):
-    """Messages waiting to be sent, and who did what."""
+class OutboxMixin(DeliveriesMixin):
+    """Messages waiting to be sent (per channel: see ``deliveries``), and who did what."""
 
     def record_message(
         self, *, dedupe_key: str, client: str | None, feed: str | None,

@@ -91,6 +91,9 @@ class EventRecord:
     details: dict[str, Any]
     prev_hash: str
     hash: str
+    input_name: str | None = None
+    output_name: str | None = None
+    hash_version: int = 1
 
 
 @dataclass(frozen=True)
@@ -227,7 +230,8 @@ def event_record(row: models.ManifestEvent, key: str) -> EventRecord:
         input_sha256=row.input_sha256, output_sha256=row.output_sha256, bytes=row.bytes,
         rows=row.rows, started_at=row.started_at, finished_at=row.finished_at,
         outcome=row.outcome, error=row.error, details=dict(row.details or {}),
-        prev_hash=row.prev_hash, hash=row.hash,
+        prev_hash=row.prev_hash, hash=row.hash, input_name=row.input_name,
+        output_name=row.output_name, hash_version=row.hash_version or 1,
     )
 
 

@@ -9,9 +9,11 @@ from pvt_dagster.ledger.events import EventsMixin
 from pvt_dagster.ledger.files import FilesMixin
 from pvt_dagster.ledger.observations import ObservationsMixin
 from pvt_dagster.ledger.outbox import OutboxMixin
+from pvt_dagster.ledger.tracking import TrackingMixin
 
 
-class Ledger(FilesMixin, EventsMixin, ChecksMixin, OutboxMixin, ObservationsMixin):
+class Ledger(FilesMixin, EventsMixin, ChecksMixin, OutboxMixin, ObservationsMixin,
+             TrackingMixin):
     """The authoritative record: files, manifest chains, checks, scrubs, messages, actions."""
 
     @classmethod

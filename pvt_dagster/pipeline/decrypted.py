@@ -1,15 +1,20 @@
-"""Stage ``decrypted``: the vault's raw bytes, decrypted with the feed's key (or copied, for a
-plain feed) into the work folder, streamed and never held in memory."""
+"""Stage ``decrypted``: the vault's raw bytes, decrypted with the key the feed chooses for the
+file's name (or copied, for a plain feed) into the work folder, streamed and never held in
+memory; signature and decompression limits enforced on the way."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from pvt_dagster.decrypt import copy_plain, decrypt_file, looks_like_pgp
-from pvt_dagster.errors import DecryptError
+from pvt_dagster.config.models import DecryptConfig, FeedRef
+from pvt_dagster.decrypt import Decrypted, Limits, copy_plain, decrypt_file, looks_like_pgp
+from pvt_dagster.errors import ConfigError, DecryptError, KeystoreError, NotEncryptedError
+from pvt_dagster.ledger import FileRecord
 from pvt_dagster.pipeline.intake import Intake
 from pvt_dagster.pipeline.progress import mark_done
-from pvt_dagster.pipeline.recording import recorded_stage
+from pvt_dagster.pipeline.recording import EventDraft, recorded_stage
 from pvt_dagster.pipeline.stage_guard import require_stage
 
 
@@ -20,10 +25,18 @@ class DecryptedResult:
     sha256: str
     bytes: int
     seconds: float
+    key: str | None = None  # the key's fingerprint (None for a plain copy)
+    signer: str | None = None
 
     def metadata(self) -> dict[str, object]:
         """Plain values for the UI and the ledger."""
-        return {"sha256": self.sha256, "bytes": self.bytes, "seconds": round(self.seconds, 3)}
+        data: dict[str, object] = {"sha256": self.sha256, "bytes": self.bytes,
+                                   "seconds": round(self.seconds, 3)}
+        if self.key:
+            data["key"] = self.key
+        if self.signer:
+            data["signer"] = self.signer
+        return data
 
 
 def run_decrypted(intake: Intake, key: str, *, run_id: str) -> DecryptedResult:
@@ -38,12 +51,70 @@ def run_decrypted(intake: Intake, key: str, *, run_id: str) -> DecryptedResult:
         draft.input_sha256 = record.raw_sha256
         if decrypt == "none":
             if looks_like_pgp(src):
-                raise DecryptError("the file is PGP-encrypted but its feed declares decrypt: none")
+                raise DecryptError(
+                    f"{record.name} is PGP-encrypted, but feed {feed.qualified_name} declares "
+                    "decrypt: none (give the feed a decrypt.key, or ask the client for plain "
+                    "files)")
             out = copy_plain(src, dst)
         else:
-            passphrase = decrypt.passphrase.resolve() if decrypt.passphrase else None
-            out = decrypt_file(intake.keystore, src, dst, key=decrypt.key, passphrase=passphrase)
+            out = _decrypt(intake, record, feed, decrypt, draft)
         draft.output_sha256, draft.bytes = out.sha256, out.bytes
-        result = DecryptedResult(out.sha256, out.bytes, out.seconds)
+        result = DecryptedResult(out.sha256, out.bytes, out.seconds, out.key_fingerprint,
+                                 out.signer)
         mark_done(ledger, record, "decrypted", metrics=result.metadata())
+    if out.key_expired is not None:
+        _report_expired(intake, record, out, run_id)
     return result
+
+
+def _decrypt(intake: Intake, record: FileRecord, feed: FeedRef, decrypt: DecryptConfig,
+             draft: EventDraft) -> Decrypted:
+    """Decrypt the vault copy with the key chosen for the file's name; details on the draft."""
+    draft.details = {}
+    return decrypt_for_feed(intake, feed, record.name, intake.layout.vault_path(record.key),
+                            intake.layout.decrypted_path(record.key), details=draft.details)
+
+
+def decrypt_for_feed(intake: Intake, feed: FeedRef, name: str, src: Path, dst: Path, *,
+                     details: dict[str, Any] | None = None) -> Decrypted:
+    """Decrypt ``src`` (a file called ``name``) into ``dst`` the way ``feed`` says: the key its
+    patterns choose, the passphrase, the decompression limits and the required signers."""
+    decrypt = feed.config.decrypt
+    if decrypt == "none":
+        raise DecryptError(f"feed {feed.qualified_name} declares decrypt: none")
+    details = {} if details is None else details
+    choice = decrypt.choose(name)
+    if choice is None:
+        raise KeystoreError(f"no decrypt.keys pattern of feed {feed.qualified_name} matches "
+                            f"{name!r}")
+    details.update({"key": choice.key, **({"pattern": choice.pattern} if choice.pattern
+                                           else {})})
+    if not looks_like_pgp(src):
+        raise NotEncryptedError(
+            f"{name} is not PGP-encrypted, but feed {feed.qualified_name} expects files "
+            f"encrypted to {choice.key} (declare decrypt: none for a feed of plain files)")
+    try:
+        passphrase = choice.passphrase.resolve() if choice.passphrase else None
+    except ConfigError as exc:
+        raise KeystoreError(f"the passphrase for {choice.key} is not available: "
+                            f"{exc}") from exc
+    out = decrypt_file(intake.keystore, src, dst, key=choice.key, passphrase=passphrase,
+                       limits=Limits(decrypt.max_output_bytes, decrypt.max_ratio),
+                       trusted_signers=decrypt.trusted_signers if decrypt.require_signature
+                       else None)
+    details.update({"fingerprint": out.key_fingerprint,
+                    **({"signer": out.signer} if out.signer else {}),
+                    **({"key_expired_at": out.key_expired} if out.key_expired else {})})
+    return out
+
+
+def _report_expired(intake: Intake, record: FileRecord, out: Decrypted, run_id: str) -> None:
+    """A warning message: the file decrypted, but with a key that has expired."""
+    assert out.key_expired is not None
+    intake.ledger.record_message(
+        dedupe_key=f"{record.key}:decrypted:{run_id}:key_expired", client=record.client,
+        feed=record.feed, file_key=record.key, stage="decrypted", kind="key_expired",
+        severity="warning",
+        text=f"{record.key} was decrypted with key {out.key_fingerprint}, which expired on "
+             f"{out.key_expired:%Y-%m-%d}: renew the key or give the client a new one",
+        details={"run_id": run_id, "fingerprint": out.key_fingerprint})

@@ -1,18 +1,24 @@
-"""Stage ``delivered``: hand the scrubbed rows to every delivery target of the feed; a rerun
-replaces the file's rows and never doubles them."""
+"""Stage ``delivered``: hand the scrubbed rows to every delivery target of the feed (daily CSV,
+a per-client SQL table, S3); a rerun replaces the file's rows and never doubles them. Each
+target's rows, bytes and seconds go into its manifest event and the stage's metrics."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from pvt_dagster.config.models import DailyCsvTarget
-from pvt_dagster.delivery import deliver_daily_csv
+from pvt_dagster.config.models import DailyCsvTarget, FeedRef, S3Target, TableTarget
+from pvt_dagster.delivery import deliver_daily_csv, deliver_s3, deliver_table
 from pvt_dagster.errors import DeliveryError
+from pvt_dagster.ledger import FileRecord
 from pvt_dagster.pipeline.intake import Intake
 from pvt_dagster.pipeline.progress import mark_done
-from pvt_dagster.pipeline.recording import recorded_stage, utcnow
+from pvt_dagster.pipeline.recording import EventDraft, recorded_stage, utcnow
 from pvt_dagster.pipeline.stage_guard import require_stage
+from pvt_dagster.tracking.metrics import stage_metrics
 
 
 @dataclass(frozen=True)
@@ -23,6 +29,7 @@ class TargetResult:
     location: str
     rows: int
     seconds: float
+    bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -31,11 +38,47 @@ class DeliveredResult:
 
     targets: list[TargetResult]
 
-    def metadata(self) -> dict[str, object]:
-        """Plain values for the UI and the ledger."""
-        return {"targets": len(self.targets),
-                "rows": sum(t.rows for t in self.targets),
-                "locations": [t.location for t in self.targets]}
+    def metadata(self) -> dict[str, Any]:
+        """Plain values for the UI and the ledger: totals, throughput and each target."""
+        seconds = sum(t.seconds for t in self.targets)
+        rows = max((t.rows for t in self.targets), default=0)
+        size = max((t.bytes for t in self.targets), default=0)
+        return {"targets": len(self.targets), **stage_metrics(seconds, bytes_=size, rows=rows),
+                "locations": [t.location for t in self.targets],
+                "per_target": [{"kind": t.kind, "location": t.location, "rows": t.rows,
+                                "bytes": t.bytes, "seconds": round(t.seconds, 3)}
+                               for t in self.targets]}
+
+
+def _deliver(intake: Intake, feed: FeedRef, record: FileRecord, target: object,
+             scrubbed: Path, day: date, draft: EventDraft) -> TargetResult:
+    """Deliver to one target and fill in its manifest event."""
+    key = record.key
+    sha = (record.metrics or {}).get("scrubbed", {}).get("sha256")
+    if isinstance(target, DailyCsvTarget):
+        out = deliver_daily_csv(scrubbed, target_dir=target.dir, feed=feed.name, day=day,
+                                file_key=key)
+        result = TargetResult(target.kind, str(out.path), out.rows, out.seconds, out.bytes)
+    elif isinstance(target, TableTarget):
+        url = target.url if isinstance(target.url, str) else (
+            target.url.resolve() if target.url is not None else intake.config.ledger_url)
+        load = deliver_table(scrubbed, url=url, client=feed.client, table=target.table,
+                             schema=target.schema_name, file_key=key, loaded_at=utcnow(),
+                             chunk_rows=target.chunk_rows)
+        result = TargetResult(target.kind, f"table:{load.table}", load.rows, load.seconds,
+                              load.bytes)
+        draft.details["replaced_rows"] = load.replaced
+    elif isinstance(target, S3Target):
+        put = deliver_s3(scrubbed, target=target, client=feed.client, feed=feed.name, day=day,
+                         file_key=key, sha256=sha)
+        result = TargetResult(target.kind, put.url, put.rows, put.seconds, put.bytes)
+    else:
+        raise DeliveryError(f"delivery kind {getattr(target, 'kind', '?')} is not supported")
+    draft.rows, draft.bytes = result.rows, result.bytes
+    draft.details.update({"location": result.location, "rows": result.rows,
+                          "bytes": result.bytes, "seconds": round(result.seconds, 3)})
+    draft.output_name = result.location
+    return result
 
 
 def run_delivered(intake: Intake, key: str, *, run_id: str) -> DeliveredResult:
@@ -51,12 +94,7 @@ def run_delivered(intake: Intake, key: str, *, run_id: str) -> DeliveredResult:
         with recorded_stage(ledger, key, stage="delivered", action=f"deliver:{target.kind}",
                             run_id=run_id) as draft:
             draft.input_sha256 = (record.metrics or {}).get("scrubbed", {}).get("sha256")
-            if not isinstance(target, DailyCsvTarget):
-                raise DeliveryError(f"delivery kind {target.kind} is not supported yet")
-            out = deliver_daily_csv(scrubbed, target_dir=target.dir, feed=feed.name, day=day,
-                                    file_key=key)
-            draft.rows, draft.details = out.rows, {"path": str(out.path)}
-            results.append(TargetResult(target.kind, str(out.path), out.rows, out.seconds))
+            results.append(_deliver(intake, feed, record, target, scrubbed, day, draft))
     result = DeliveredResult(results)
     mark_done(ledger, ledger.get_file(key), "delivered", metrics=result.metadata())
     return result

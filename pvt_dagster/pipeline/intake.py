@@ -15,6 +15,7 @@ from pvt_dagster.ledger import FileRecord, Ledger
 from pvt_dagster.pipeline.layout import HomeLayout
 from pvt_dagster.sources import open_source
 from pvt_dagster.sources.base import Source
+from pvt_dagster.tracking import sync_registry
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Intake:
             ledger = Ledger.for_config(self.config)
             if not ledger.is_up_to_date():
                 ledger.upgrade()
+            sync_registry(ledger, self.config)  # the process registry follows the config
             self._ledger = ledger
         return self._ledger
 
@@ -75,7 +77,10 @@ class Intake:
         return open_source(source_name, self.config.clients[client].sources[source_name])
 
     def close(self) -> None:
-        """Release the ledger's connections."""
+        """Release the ledger's connections and stop the keystore's gpg-agent if we used it."""
         if self._ledger is not None:
             self._ledger.close()
             self._ledger = None
+        keystore = self.__dict__.pop("keystore", None)
+        if keystore is not None:
+            keystore.stop_agent()

@@ -28,6 +28,21 @@ class HomeLayout:
         """The scrubbed CSV that delivery reads."""
         return self.home / "work" / "scrubbed" / f"{key}.csv"
 
+    def relative(self, path: Path) -> str:
+        """``path`` relative to the home when inside it (how events name files), else as is."""
+        try:
+            return str(path.relative_to(self.home))
+        except ValueError:
+            return str(path)
+
+    def stage_io(self, stage: str, key: str) -> tuple[Path | None, Path | None]:
+        """The files a stage reads and writes in the home (None where it is elsewhere)."""
+        vault, decrypted = self.vault_path(key), self.decrypted_path(key)
+        scrubbed = self.scrubbed_path(key)
+        return {"raw": (None, vault), "decrypted": (vault, decrypted),
+                "validated": (decrypted, None), "scrubbed": (decrypted, scrubbed),
+                "delivered": (scrubbed, None)}.get(stage, (None, None))
+
     def ensure_home(self) -> None:
         """Create the home and its top-level folders with private modes."""
         for sub in ("", "vault", "work"):

@@ -7,10 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from pvt_dagster.errors import FileRejectedError, PvtError
 from pvt_dagster.ledger import Ledger
+from pvt_dagster.pipeline.layout import HomeLayout
+from pvt_dagster.tracking import track_stage
 
 
 def utcnow() -> datetime:
@@ -36,6 +39,28 @@ class EventDraft:
     bytes: int | None = None
     rows: int | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    input_name: str | None = None  # defaults: the stage's files in the home (see stage_names)
+    output_name: str | None = None
+
+
+def stage_names(ledger: Ledger, key: str, stage: str) -> tuple[str | None, str | None]:
+    """Default input and output names of a stage's event: home-relative paths, and for
+    ``raw`` the source and path the bytes came from."""
+    names = HomeLayout(Path("")).stage_io(stage, key)
+    src, dst = (str(p) if p is not None else None for p in names)
+    if stage == "raw":
+        record = ledger.get_file(key)
+        src = f"{record.source}:{record.path}"
+    return src, dst
+
+
+def _event(ledger: Ledger, key: str, stage: str, draft: EventDraft) -> dict[str, Any]:
+    """The event fields a draft contributes, with default names filled in."""
+    src, dst = stage_names(ledger, key, stage)
+    return {"input_sha256": draft.input_sha256, "output_sha256": draft.output_sha256,
+            "bytes": draft.bytes, "rows": draft.rows, "details": draft.details or None,
+            "input_name": draft.input_name or src,
+            "output_name": draft.output_name or (dst if draft.output_sha256 else None)}
 
 
 @contextmanager
@@ -46,16 +71,14 @@ def recorded_stage(
     message, then re-raise."""
     draft = EventDraft()
     started = utcnow()
+    tracked = track_stage(ledger, key, stage=stage, run_id=run_id)  # process run + errors
     try:
         yield draft
     except BaseException as exc:
         error = one_line(exc)
-        ledger.append_event(
-            key, stage=stage, action=action, input_sha256=draft.input_sha256,
-            output_sha256=draft.output_sha256, bytes=draft.bytes, rows=draft.rows,
-            started_at=started, finished_at=utcnow(), outcome="error", error=error,
-            details=draft.details or None,
-        )
+        ledger.append_event(key, stage=stage, action=action, started_at=started,
+                            finished_at=utcnow(), outcome="error", error=error,
+                            **_event(ledger, key, stage, draft))
         if not isinstance(exc, FileRejectedError):
             ledger.update_file(key, status="failed", error=error)
         record = ledger.get_file(key)
@@ -68,10 +91,9 @@ def recorded_stage(
                  f" at {stage}: {error}",
             details={"error_class": type(exc).__name__, "run_id": run_id},
         )
+        tracked.failed(exc, error)
         raise
-    ledger.append_event(
-        key, stage=stage, action=action, input_sha256=draft.input_sha256,
-        output_sha256=draft.output_sha256, bytes=draft.bytes, rows=draft.rows,
-        started_at=started, finished_at=utcnow(), outcome="ok", error=None,
-        details=draft.details or None,
-    )
+    ledger.append_event(key, stage=stage, action=action, started_at=started,
+                        finished_at=utcnow(), outcome="ok", error=None,
+                        **_event(ledger, key, stage, draft))
+    tracked.completed(started, bytes_=draft.bytes, rows=draft.rows)

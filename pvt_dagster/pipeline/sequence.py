@@ -3,6 +3,7 @@ same stage code the assets run, stopping where a stage fails or a failure rule b
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,7 @@ from pvt_dagster.pipeline.delivered import run_delivered
 from pvt_dagster.pipeline.intake import Intake
 from pvt_dagster.pipeline.layout import STAGES
 from pvt_dagster.pipeline.raw import run_raw
+from pvt_dagster.pipeline.recording import one_line
 from pvt_dagster.pipeline.scrubbed import run_scrubbed
 from pvt_dagster.pipeline.validated import ValidatedResult, run_validated
 
@@ -21,14 +23,26 @@ RUNNERS: dict[str, Callable[..., Any]] = {
 }
 
 
-def run_stages(intake: Intake, key: str, *, run_id: str, from_stage: str = "raw") -> str:
+#: Told after each stage: the stage, "ok" or "error", seconds taken and the one-line error.
+StageCallback = Callable[[str, str, float, str | None], None]
+
+
+def run_stages(intake: Intake, key: str, *, run_id: str, from_stage: str = "raw",
+               on_stage: StageCallback | None = None) -> str:
     """Run ``from_stage`` and every later stage for ``key``; returns the file's final status.
     Stage errors are already recorded in the ledger, so they end the sequence quietly."""
     for stage in STAGES[STAGES.index(from_stage):]:
+        started = time.monotonic()
         try:
             result = RUNNERS[stage](intake, key, run_id=run_id)
-        except PvtError:
+        except PvtError as exc:
+            if on_stage is not None:
+                on_stage(stage, "error", time.monotonic() - started, one_line(exc))
             break
-        if isinstance(result, ValidatedResult) and result.failed_checks:
+        blocked = isinstance(result, ValidatedResult) and bool(result.failed_checks)
+        if on_stage is not None:
+            error = intake.ledger.get_file(key).error if blocked else None
+            on_stage(stage, "error" if blocked else "ok", time.monotonic() - started, error)
+        if blocked:
             break
     return intake.ledger.get_file(key).status

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pvt_dagster.errors import ParseError, ValidationFailedError
-from pvt_dagster.ledger import CheckResultInput, Ledger
+from pvt_dagster.ledger import CheckResultInput, FileRecord, Ledger
 from pvt_dagster.pipeline.intake import Intake
 from pvt_dagster.pipeline.progress import mark_done
 from pvt_dagster.pipeline.recording import recorded_stage
@@ -38,6 +38,15 @@ class ValidatedResult:
                 "warned_checks": len(self.warned_checks), "parse_error": self.parse_error}
 
 
+def previous_delivered_rows(ledger: Ledger, record: FileRecord) -> int | None:
+    """Rows of the feed's latest delivered file discovered before this one (None if none)."""
+    earlier = [f for f in ledger.list_files(client=record.client, feed=record.feed,
+                                            status="delivered")
+               if f.key != record.key and f.rows is not None
+               and (f.discovered_at, f.id) < (record.discovered_at, record.id)]
+    return earlier[-1].rows if earlier else None
+
+
 def unparsed_outcomes(planned: list[PlannedCheck], error: ParseError) -> list[CheckOutcome]:
     """ERROR results for every planned check of a file that could not be parsed."""
     return [CheckOutcome(check_name=p.name, rule=p.rule, column=p.column, severity="failure",
@@ -66,7 +75,8 @@ def run_validated(intake: Intake, key: str, *, run_id: str) -> ValidatedResult:
         with recorded_stage(ledger, key, stage="validated", action="validate",
                             run_id=run_id) as draft:
             draft.input_sha256 = (record.metrics or {}).get("decrypted", {}).get("sha256")
-            report = validate_file(intake.layout.decrypted_path(key), feed.config)
+            report = validate_file(intake.layout.decrypted_path(key), feed.config,
+                                   previous_rows=previous_delivered_rows(ledger, record))
             if report.parse_error is not None:
                 result = ValidatedResult(None, unparsed_outcomes(planned, report.parse_error),
                                          str(report.parse_error))

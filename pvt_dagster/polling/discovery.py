@@ -23,7 +23,7 @@ AWAITING_TRANSFER = ("discovered", "on_hold")
 UNMATCHED = "matches no feed"
 DISAPPEARED = "disappeared from the source before transfer"
 _KIND_LABELS = {"symlink": "symlink", "dir": "folder", "fifo": "FIFO", "device": "device",
-                "socket": "socket"}
+                "socket": "socket", "unsafe": "unsafe name (no safe path to it)"}
 
 
 @dataclass
@@ -49,7 +49,8 @@ def awaiting_transfer(record: FileRecord) -> bool:
 
 def observe(prev: ObservationRecord | None, entry: RemoteEntry, client: str, source: str,
             now: datetime) -> ObservationRecord:
-    """The next observation of an entry: same size/mtime counts up, a change starts over."""
+    """The next observation of an entry: same size/mtime counts up (to 2: "settled"; then
+    it is left as is), a change starts over."""
     if prev is None or prev.gone_at is not None:
         return ObservationRecord(
             client=client, source=source, path=entry.path, name=entry.name, size=entry.size,
@@ -57,6 +58,8 @@ def observe(prev: ObservationRecord | None, entry: RemoteEntry, client: str, sou
             seen_count=1, last_seen_at=now, gone_at=None, file_key=None,
         )
     if (prev.size, prev.mtime, prev.kind) == (entry.size, entry.mtime, entry.kind):
+        if prev.seen_count >= 2 and prev.name == entry.name:
+            return prev  # settled: nothing to write (a steady poll of 10,000 files writes 0)
         return dataclasses.replace(prev, name=entry.name, seen_count=prev.seen_count + 1,
                                    last_seen_at=now)
     return dataclasses.replace(prev, name=entry.name, size=entry.size, mtime=entry.mtime,
@@ -85,7 +88,18 @@ class _Poll:
         )
         self.observations[entry.path] = dataclasses.replace(obs, file_key=record.key)
         (self.result.new if status == "discovered" else self.result.rejected).append(record)
+        if status == "rejected":
+            self.report(record, error or "rejected")
         return record
+
+    def report(self, record: FileRecord, reason: str) -> None:
+        """An outbox message for a refused file (its original name in repr: it is untrusted)."""
+        self.ledger.record_message(
+            dedupe_key=f"{record.key}:rejected", client=self.client, feed=record.feed,
+            file_key=record.key, stage="discovery", kind="rejected", severity="warning",
+            text=f"{record.key}: {record.name[:200]!r} was rejected and left at the source: "
+                 f"{reason}",
+            details={"source": self.source, "reason": reason})
 
     def reject(self, record: FileRecord, reason: str) -> None:
         """Refuse a file that has not been transferred yet (no-op if it moved on meanwhile)."""
@@ -93,6 +107,7 @@ class _Poll:
                                            status="rejected", error=reason)
         if done is not None:
             self.result.rejected.append(done)
+            self.report(done, reason)
 
     def first_sight(self, entry: RemoteEntry, obs: ObservationRecord, feed: str | None) -> None:
         """An entry with no file yet (or whose rejection no longer applies)."""
@@ -115,7 +130,8 @@ class _Poll:
         obs = observe(prev, entry, self.client, self.source, self.now)
         feed = match_feed(entry.name, self.config.feeds, self.source)
         if obs.file_key is None or linked is None:
-            self.first_sight(entry, dataclasses.replace(obs, file_key=None), feed)
+            self.first_sight(entry, obs if obs.file_key is None
+                             else dataclasses.replace(obs, file_key=None), feed)
             return
         self.observations[entry.path] = obs
         kind_changed = prev is not None and prev.kind != entry.kind
@@ -195,6 +211,7 @@ def poll_source(*, ledger: Ledger, client: str, client_config: ClientConfig, sou
     for path, prev in previous.items():
         if path not in listed_paths and prev.gone_at is None:
             poll.vanished(prev, linked.get(prev.file_key) if prev.file_key else None)
-    ledger.save_observations(poll.observations.values())
+    ledger.save_observations(obs for path, obs in poll.observations.items()
+                             if obs != previous.get(path))
     poll.readiness()
     return poll.result

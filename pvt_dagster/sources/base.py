@@ -8,7 +8,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import BinaryIO, Literal, Protocol, runtime_checkable
 
-EntryKind = Literal["file", "symlink", "dir", "fifo", "device", "socket", "other"]
+# "unsafe": a listed name no path can be built from ("", ".", "..", a "/" or a NUL in it).
+EntryKind = Literal["file", "symlink", "dir", "fifo", "device", "socket", "other", "unsafe"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class RemoteEntry:
     size: int
     mtime: float
     kind: EntryKind = "file"
+    # An opaque version token when the source has one (S3 ETag, HTTP ETag), else None.
+    etag: str | None = None
 
     @property
     def is_regular_file(self) -> bool:
@@ -59,6 +62,15 @@ class Source(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+        ...
+
+
+@runtime_checkable
+class MarksSeen(Protocol):
+    """A source with an ``after_transfer: seen`` policy (a mailbox)."""
+
+    def mark_seen(self, path: str) -> str:
+        """Mark the entry as seen at the source; a short description of what was done."""
         ...
 
 

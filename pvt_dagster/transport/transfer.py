@@ -24,7 +24,7 @@ from pvt_dagster.errors import (
     TransportError,
     VaultConflictError,
 )
-from pvt_dagster.sources.base import RemoteEntry, Source, iter_chunks
+from pvt_dagster.sources.base import MarksSeen, RemoteEntry, Source, iter_chunks
 
 CHUNK = 1024 * 1024
 
@@ -168,4 +168,6 @@ def after_transfer(source: Source, entry: RemoteEntry, policy: str) -> str:
     if policy.startswith("archive:") and policy != "archive:":
         new_path = source.archive(entry.path, policy.removeprefix("archive:"))
         return f"archived {entry.path} to {new_path}"
+    if policy == "seen" and isinstance(source, MarksSeen):  # imap: mark the message seen
+        return source.mark_seen(entry.path)
     raise SourceError(f"unknown after_transfer policy {policy!r} (delete, keep or archive:PATH)")

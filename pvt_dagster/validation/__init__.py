@@ -15,8 +15,8 @@ from pvt_dagster.validation.engine import (
     build_schema,
     validate_file,
 )
+from pvt_dagster.validation.formats import read_chunks
 from pvt_dagster.validation.masking import mask_value, sample_values
-from pvt_dagster.validation.reader import read_chunks
 from pvt_dagster.validation.report import render_markdown
 
 __all__ = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pvt_dagster.config.models import FeedConfig, RuleConfig, Severity
+from pvt_dagster.config.models import FeedConfig, FileRuleConfig, RuleConfig, Severity
 
 # Full-match regular expressions ([0-9], not \d, so other scripts' digits never match).
 # ``date`` is also checked against the calendar by the engine (see rules.valid_calendar_dates):
@@ -42,10 +42,19 @@ class PlannedCheck:
 
     name: str
     rule: str
-    column: str
+    column: str  # FILE_COLUMN for a feed-level rule
     severity: Severity
-    config: RuleConfig | None
+    config: RuleConfig | FileRuleConfig | None
     description: str
+
+    @property
+    def file_level(self) -> bool:
+        """True for a feed-level rule (``file_checks``)."""
+        return isinstance(self.config, FileRuleConfig)
+
+
+#: The column name shown for feed-level rules; their check names start with ``file__``.
+FILE_COLUMN = "(file)"
 
 
 def column_slug(column: str) -> str:
@@ -72,28 +81,71 @@ def rule_target(rule: RuleConfig) -> str:
     return "a list from the environment"
 
 
-def describe_rule(column: str, rule: RuleConfig | None, severity: str) -> str:
+def _bounds(low: object, high: object, unit: str = "") -> str:
+    """``between 1 and 5``, ``at least 1``, ``at most 5`` (plus a unit)."""
+    if low is not None and high is not None:
+        return f"between {low} and {high}{unit}"
+    return f"at least {low}{unit}" if low is not None else f"at most {high}{unit}"
+
+
+def _describe_column_rule(column: str, rule: RuleConfig) -> str:
+    """What a column rule requires, in words."""
+    texts = {
+        "required": f"{column} is present",
+        "not_null": f"{column} has no empty value",
+        "unique": f"every non-empty {column} appears once in the file",
+        "length": f"{column} is {_bounds(rule.min, rule.max, ' characters')} long",
+        "range": f"{column} is {_bounds(rule.min, rule.max)}",
+        "type": f"{column} is of type {rule.type}"
+                + (f" ({rule.format})" if rule.format else ""),
+        "custom": f"{column} passes the custom rule {rule.function}",
+        "pattern": f"{column} matches {rule_target(rule) if rule.rule == 'pattern' else ''}",
+    }
+    if rule.rule in texts:
+        return texts[rule.rule]
+    return f"{column} is in {rule_target(rule)}"
+
+
+def _describe_file_rule(rule: FileRuleConfig) -> str:
+    """What a feed-level rule requires, in words."""
+    if rule.rule == "header":
+        order = "in the declared order" if rule.order == "strict" else "in any order"
+        extra = "other columns allowed" if rule.extra_columns else "no other column"
+        return f"the header has the declared columns {order}, {extra}"
+    if rule.rule == "row_count":
+        return f"the file has {_bounds(rule.min, rule.max, ' rows')}"
+    if rule.rule == "duplicate_rows":
+        return "no row repeats an earlier row"
+    if rule.rule == "row_count_drop":
+        return (f"the row count drops by at most {rule.max_drop_percent:g}% against the feed's "
+                "previous delivered file")
+    return f"the rows pass the custom rule {rule.function}"
+
+
+def describe_rule(column: str, rule: RuleConfig | FileRuleConfig | None, severity: str) -> str:
     """A one-line human description of a check, without data values."""
-    if rule is None or rule.rule == "required":
+    if rule is None:
         text = f"{column} is present and has no empty value"
-    elif rule.rule == "pattern":
-        text = f"{column} matches {rule_target(rule)}"
+    elif isinstance(rule, FileRuleConfig):
+        text = _describe_file_rule(rule)
     else:
-        text = f"{column} is in {rule_target(rule)}"
-    if rule is not None and rule.ignore_case:
-        text += " ignoring case"
+        text = _describe_column_rule(column, rule)
+        if rule.ignore_case:
+            text += " ignoring case"
     return f"{text} ({severity})"
 
 
 def planned_checks(feed: FeedConfig) -> list[PlannedCheck]:
-    """The asset checks of a feed, in config order, with unique ``<slug>__<rule>[_n]`` names."""
+    """The asset checks of a feed, in config order, with unique ``<slug>__<rule>[_n]`` names;
+    feed-level rules come last, named ``file__<rule>[_n]``."""
     taken: set[str] = set()
     planned: list[PlannedCheck] = []
 
-    def add(column: str, rule: RuleConfig | None) -> None:
+    def add(column: str, rule: RuleConfig | FileRuleConfig | None) -> None:
         kind = "required" if rule is None else rule.rule
         severity: Severity = "failure" if rule is None else rule.severity
-        base = f"{column_slug(column)}__{kind}"
+        slug = "file" if isinstance(rule, FileRuleConfig) else column_slug(column)
+        base = f"{slug}__{kind}"
         name, n = base, 1
         while name in taken:
             n += 1
@@ -115,4 +167,6 @@ def planned_checks(feed: FeedConfig) -> list[PlannedCheck]:
             add(column, None)
         for rule in config.checks:
             add(column, rule)
+    for file_rule in feed.file_checks:
+        add(FILE_COLUMN, file_rule)
     return planned

@@ -17,7 +17,8 @@ from __future__ import annotations
 import codecs
 import csv
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +39,7 @@ def effective_encoding(encoding: str) -> str:
     return "utf-8-sig" if name == "utf-8" else name
 
 
-def _decode_error_line(path: Path, encoding: str) -> int | None:
+def decode_error_line(path: Path, encoding: str) -> int | None:
     """The 1-based physical line of the first byte that does not decode, streaming the file."""
     line = 1
     try:
@@ -73,7 +74,7 @@ def _csv_reason(exc: csv.Error) -> str:
     return "malformed CSV"
 
 
-def _dedupe(names: list[str]) -> list[str]:
+def dedupe(names: list[str]) -> list[str]:
     """Header names made unique the way pandas does: ``a``, ``a.1``, ``a.2``."""
     seen: dict[str, int] = {}
     out: list[str] = []
@@ -88,7 +89,7 @@ def _dedupe(names: list[str]) -> list[str]:
     return out
 
 
-def _frame(rows: list[list[str]], columns: list[str], start: int) -> pd.DataFrame:
+def frame(rows: list[list[str]], columns: list[str], start: int) -> pd.DataFrame:
     """A chunk DataFrame (object dtype) with the ``_row`` index starting at ``start``."""
     index = pd.RangeIndex(start, start + len(rows), name=ROW_INDEX)
     if not rows:
@@ -103,7 +104,48 @@ def _blank(row: list[str], width: int | None) -> bool:
     return len(row) == 1 and not row[0].strip() and (width is None or width > 1)
 
 
-def read_chunks(
+@dataclass
+class CsvState:
+    """Where a reader is: the record width and names once known, the data row number of the
+    next record, and the physical line where the next unread line starts."""
+
+    width: int | None = None
+    columns: list[str] = field(default_factory=list)
+    next_row: int = 1
+    next_line: int = 1
+
+
+def strict_records(lines: Iterable[str], fmt: CsvFormat, state: CsvState, *, path: Path,
+                   columns_hint: Sequence[str] | None = None) -> Iterator[list[str]]:
+    """Data records from ``lines`` with the csv module (the header goes into ``state``);
+    ParseError with the physical line for a malformed record, a wrong width or bad bytes."""
+    reader = csv.reader(lines, delimiter=fmt.delimiter, quotechar=fmt.quotechar,
+                        doublequote=True, strict=True)
+    base = state.next_line - 1
+    line = state.next_line  # physical line where the next record starts
+    try:
+        for row in reader:
+            row_line, line = line, base + reader.line_num + 1
+            state.next_line = line
+            if _blank(row, state.width):
+                continue
+            if state.width is None:
+                state.width = len(row)
+                state.columns = _names(row, fmt.header, columns_hint)
+                if fmt.header:
+                    continue
+            if len(row) != state.width:
+                raise ParseError(f"expected {state.width} fields, saw {len(row)}", line=row_line)
+            yield row
+    except UnicodeDecodeError:
+        encoding = effective_encoding(fmt.encoding)
+        raise ParseError(f"the file is not valid {fmt.encoding} text",
+                         line=decode_error_line(path, encoding)) from None
+    except csv.Error as exc:
+        raise ParseError(_csv_reason(exc), line=line) from None
+
+
+def read_csv_chunks(
     path: str | os.PathLike[str],
     fmt: CsvFormat,
     *,
@@ -116,50 +158,25 @@ def read_chunks(
     if path.stat().st_size == 0:
         raise ParseError("file is empty")
     chunk_rows = max(int(chunk_rows), 1)
-    error: ParseError | None = None
-    width: int | None = None
-    columns: list[str] = []
+    state = CsvState()
     rows: list[list[str]] = []
-    start = 1
     with path.open("r", encoding=encoding, newline="") as fh:
-        reader = csv.reader(fh, delimiter=fmt.delimiter, quotechar=fmt.quotechar,
-                            doublequote=True, strict=True)
-        line = 1  # physical line where the next record starts
-        try:
-            for row in reader:
-                row_line, line = line, reader.line_num + 1
-                if _blank(row, width):
-                    continue
-                if width is None:
-                    width = len(row)
-                    columns = _names(row, fmt.header, columns_hint)
-                    if fmt.header:
-                        continue
-                if len(row) != width:
-                    error = ParseError(f"expected {width} fields, saw {len(row)}", line=row_line)
-                    break
-                rows.append(row)
-                if len(rows) >= chunk_rows:
-                    chunk = _frame(rows, columns, start)
-                    start += len(rows)
-                    rows = []
-                    yield chunk
-        except UnicodeDecodeError:
-            error = ParseError(f"the file is not valid {fmt.encoding} text",
-                               line=_decode_error_line(path, encoding))
-        except csv.Error as exc:
-            error = ParseError(_csv_reason(exc), line=line)
-    if error is not None:
-        raise error
-    if width is None:
+        for row in strict_records(fh, fmt, state, path=path, columns_hint=columns_hint):
+            rows.append(row)
+            if len(rows) >= chunk_rows:
+                chunk = frame(rows, state.columns, state.next_row)
+                state.next_row += len(rows)
+                rows = []
+                yield chunk
+    if state.width is None:
         raise ParseError("file has no header and no data (only blank lines)")
-    if rows or start == 1:
-        yield _frame(rows, columns, start)
+    if rows or state.next_row == 1:
+        yield frame(rows, state.columns, state.next_row)
 
 
 def _names(row: list[str], header: bool, hint: Sequence[str] | None) -> list[str]:
     """The header's names (made unique), or for a headerless file the hinted names in order."""
     if header:
-        return _dedupe(row)
+        return dedupe(row)
     names = list(hint or [])
     return [names[i] if i < len(names) else f"column_{i + 1}" for i in range(len(row))]

@@ -5,30 +5,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 from pvt_dagster.config.models import RuleConfig, SecretRef
 from pvt_dagster.errors import ConfigError
+from pvt_dagster.validation import valuerules
 from pvt_dagster.validation.catalogue import BUILTIN_LISTS, BUILTIN_PATTERNS, PlannedCheck
+from pvt_dagster.validation.valuerules import Predicate, is_empty, or_empty
 
-Predicate = Callable[[pd.Series], pd.Series]
+__all__ = ["Predicate", "is_empty", "list_values", "or_empty", "predicate",
+           "valid_calendar_dates"]
 
 _DAYS_IN_MONTH = {1: 31, 2: 28, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31,
                   11: 30, 12: 31}
-
-
-def is_empty(values: pd.Series) -> pd.Series:
-    """True where a value is empty or only whitespace."""
-    return (values == "") | values.str.isspace().fillna(False).astype(bool)
-
-
-def or_empty(values: pd.Series, ok: pd.Series) -> pd.Series:
-    """``ok`` with empty values passing too (emptiness is only computed where ``ok`` is False)."""
-    passed = ok.to_numpy(dtype=bool, copy=True)
-    bad = ~passed
-    if bad.any():
-        passed[bad] = is_empty(values[bad]).to_numpy(dtype=bool)
-    return pd.Series(passed, index=values.index)
 
 
 def valid_calendar_dates(values: pd.Series) -> pd.Series:
@@ -46,6 +36,17 @@ def valid_calendar_dates(values: pd.Series) -> pd.Series:
     return ok.fillna(False).astype(bool)
 
 
+def full_matches(compiled: re.Pattern[str], values: np.ndarray) -> np.ndarray:
+    """Whether each string fully matches. Columns that repeat values (dates, zips, codes) are
+    matched once per distinct value: a sample of the first 1,000 decides whether to factorize."""
+    sample = values[:1000]
+    if len(values) > 2000 and len(set(sample)) < len(sample) // 2:
+        codes, uniques = pd.factorize(values)
+        return np.array([compiled.fullmatch(v) is not None for v in uniques], dtype=bool)[codes]
+    fullmatch = compiled.fullmatch
+    return np.array([fullmatch(v) is not None for v in values], dtype=bool)
+
+
 def _pattern(rule: RuleConfig) -> Predicate:
     """Full match against a built-in pattern or a custom regex (empty values pass)."""
     if rule.pattern is not None:
@@ -57,13 +58,14 @@ def _pattern(rule: RuleConfig) -> Predicate:
         regex = rule.regex or ""
     flags = re.IGNORECASE if rule.ignore_case else 0
     try:
-        re.compile(regex, flags)
+        compiled = re.compile(regex, flags)
     except re.error as exc:
         raise ConfigError(f"invalid regular expression: {exc.msg}") from None
     is_date = rule.pattern == "date"
 
     def check(values: pd.Series) -> pd.Series:
-        ok = values.str.fullmatch(regex, flags=flags).fillna(False).astype(bool)
+        ok = pd.Series(full_matches(compiled, values.to_numpy(dtype=object)),
+                       index=values.index)
         if is_date and ok.any():
             matched = ok.to_numpy(dtype=bool, copy=True)
             matched[matched] = valid_calendar_dates(values[matched]).to_numpy(dtype=bool)
@@ -109,14 +111,26 @@ def _required(values: pd.Series) -> pd.Series:
     return ~is_empty(values)
 
 
+def _present(values: pd.Series) -> pd.Series:
+    """Every row passes: rule ``required`` is about the column being there (see the engine)."""
+    return pd.Series(True, index=values.index)
+
+
 def predicate(check: PlannedCheck) -> Predicate:
     """The vectorised predicate of a planned check; ConfigError if its options cannot be used."""
+    rule = check.config
     if check.rule == "required":
-        return _required
-    if check.config is None:
-        raise ConfigError(f"check {check.name}: rule {check.rule} has no options")
-    if check.rule == "pattern":
-        return _pattern(check.config)
-    if check.rule == "in_list":
-        return _in_list(check.config)
-    raise ConfigError(f"check {check.name}: unknown rule {check.rule!r}")
+        return _required if rule is None else _present
+    if not isinstance(rule, RuleConfig):
+        raise ConfigError(f"check {check.name}: rule {check.rule} is not a column rule")
+    if check.rule == "not_null":
+        return valuerules.not_null
+    builders: dict[str, Callable[[RuleConfig], Predicate]] = {
+        "pattern": _pattern, "in_list": _in_list, "length": valuerules.length,
+        "range": valuerules.value_range, "type": valuerules.value_type,
+        "custom": valuerules.custom, "unique": lambda _rule: valuerules.unique(),
+    }
+    builder = builders.get(check.rule)
+    if builder is None:
+        raise ConfigError(f"check {check.name}: unknown rule {check.rule!r}")
+    return builder(rule)

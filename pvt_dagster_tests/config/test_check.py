@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from pvt_dagster.config import ConfigReport, builtin_names, check_config
+from pvt_dagster.decrypt import Keystore, generate_key
 from pvt_dagster.errors import ConfigNotFoundError
 from pvt_dagster_tests.config.samples import EXAMPLE, MINIMAL, write_config
 
@@ -25,7 +26,13 @@ def found(issues: list) -> list[tuple[int | None, str, str]]:
 
 def test_full_example_is_ok(tmp_path: Path) -> None:
     path = write_config(tmp_path, EXAMPLE)
-    report = check_config(path)
+    keystore = Keystore(tmp_path / ".pvt" / "keystore")  # the feed's key must be there
+    try:
+        generate_key(keystore, name="Members", email="members@acme.example", passphrase=None,
+                     algorithm="ed25519")
+        report = check_config(path)
+    finally:
+        keystore.stop_agent()
     assert report.ok, report.errors
     assert report.errors == [] and report.warnings == []
     assert report.config is not None and report.config.path == path
@@ -42,26 +49,25 @@ def test_unresolvable_secrets_are_errors_without_values(
     assert found(report.errors) == [
         (8, "notify.email.password.file", f"file {tmp_path / 'secrets' / 'smtp'} does not exist"),
         (9, "notify.salesforce.session_id.env", "environment variable PVT_SF_TOKEN is not set"),
+        (32, "clients.acme.feeds.members.decrypt.key", "key members@acme.example is not in the "
+         f"keystore: {tmp_path / '.pvt' / 'keystore'} does not exist (pvt keys import FILE)"),
     ]
     assert "passphrase-value" not in "".join(str(i) for i in report.errors)
 
 
-def test_sftp_source_is_not_supported_yet(tmp_path: Path) -> None:
+def test_sftp_source_requires_known_hosts(tmp_path: Path) -> None:
     text = MINIMAL.replace("kind: local", "kind: sftp\n        host: h\n        username: u")
     report = check_config(write_config(tmp_path, text))
     assert found(report.errors) == [
-        (5, "clients.acme.sources.dropbox.kind",
-         "kind sftp is not supported yet (supported: local)"),
+        (4, "clients.acme.sources.dropbox.known_hosts", "field required: known_hosts"),
     ]
 
 
-def test_table_delivery_is_not_supported_yet(tmp_path: Path) -> None:
-    text = MINIMAL + "          - {kind: table, table: members}\n"
+def test_table_and_s3_delivery_are_supported(tmp_path: Path) -> None:
+    text = MINIMAL + ("          - {kind: table, table: members}\n"
+                      "          - {kind: s3, bucket: pvt-out, prefix: intake}\n")
     report = check_config(write_config(tmp_path, text))
-    assert found(report.errors) == [
-        (15, "clients.acme.feeds.members.deliver[1].kind",
-         "kind table is not supported yet (supported: daily_csv)"),
-    ]
+    assert found(report.errors) == []
 
 
 COLUMNS = """\

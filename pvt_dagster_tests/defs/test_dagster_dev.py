@@ -90,7 +90,8 @@ def test_dagster_dev_shows_feed_assets_checks_and_sensor(dagster_dev: str) -> No
     assert repo["location"]["name"] == "pvt_dagster"
     assert "acme__members__intake" in {j["name"] for j in repo["jobs"]}
     sensors = {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]}
-    assert sensors == {"acme__drop__discover": "RUNNING"}
+    assert sensors == {"acme__drop__discover": "RUNNING", "pvt__dispatch": "RUNNING",
+                       "pvt__run_failure": "RUNNING"}
     assets = {tuple(a["assetKey"]["path"]): a for a in repo["assetNodes"]}
     assert ("acme", "members", "delivered") in assets
     checks = {c["name"] for c in

@@ -5,6 +5,7 @@ with an ERROR check, per file (partitioned check history)."""
 from __future__ import annotations
 
 import dagster as dg
+import pytest
 
 from pvt_dagster.definitions import build_definitions
 from pvt_dagster.defs.names import TAG_FEED
@@ -83,11 +84,15 @@ def test_rerun_of_a_partition_delivers_no_duplicate_rows(intake_env: IntakeEnv) 
         assert intake_env.intake().ledger.verify_chains() == []
 
 
-def test_unsupported_source_kind_disables_only_its_sensor(intake_env: IntakeEnv) -> None:
+def test_unreachable_source_disables_only_its_sensor(intake_env: IntakeEnv,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # Nothing listens on port 1 of 127.0.0.1: the sftp source cannot connect.
+    monkeypatch.setenv("PVT_TEST_REMOTE_PW", "unused")
     text = intake_env.config_path.read_text().replace(
         "    polling:",
-        "      remote:\n        kind: sftp\n        host: 127.0.0.1\n        username: u\n"
-        "        after_transfer: keep\n    polling:", 1)
+        "      remote:\n        kind: sftp\n        host: 127.0.0.1\n        port: 1\n"
+        "        username: u\n        password: {env: PVT_TEST_REMOTE_PW}\n"
+        "        known_hosts: known_hosts\n        after_transfer: keep\n    polling:", 1)
     intake_env.config_path.write_text(text)
     defs = build_definitions(str(intake_env.config_path))
     resources = {"pvt": PvtIntakeResource(config_path=str(intake_env.config_path))}
@@ -96,7 +101,7 @@ def test_unsupported_source_kind_disables_only_its_sensor(intake_env: IntakeEnv)
         with dg.build_sensor_context(instance=instance, resources=resources) as context:
             result = sensor(context)
         assert isinstance(result, dg.SkipReason)
-        assert "not supported yet" in (result.skip_message or "")
+        assert "cannot connect" in (result.skip_message or "")
         assert isinstance(tick(defs, instance, intake_env), dg.SensorResult)
     messages = intake_env.intake().ledger.messages()
     assert [m.kind for m in messages] == ["source_unavailable"]

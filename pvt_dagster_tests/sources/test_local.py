@@ -36,9 +36,12 @@ def root(tmp_path: Path) -> Path:
 
 def test_open_source_is_a_source_and_refuses_other_kinds(root: Path) -> None:
     assert isinstance(make(root), Source)
-    sftp = SftpSource(kind="sftp", host="h", username="u", after_transfer="keep")
-    with pytest.raises(SourceError, match="kind sftp is not supported yet"):
-        open_source("remote", sftp)
+    sftp = SftpSource(kind="sftp", host="h", username="u", known_hosts=root / "known_hosts",
+                      after_transfer="keep")
+    assert isinstance(open_source("remote", sftp), Source)  # connects on first use only
+    unknown = sftp.model_copy(update={"kind": "gopher"})
+    with pytest.raises(SourceError, match="kind gopher is not supported yet"):
+        open_source("remote", unknown)
 
 
 def test_lists_every_kind_without_following(root: Path) -> None:

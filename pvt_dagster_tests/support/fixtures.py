@@ -131,8 +131,8 @@ def gpg_keys() -> Iterator[GpgKeys]:
     ours = Path(tempfile.mkdtemp(prefix="pg", dir="/tmp"))
     theirs = Path(tempfile.mkdtemp(prefix="po", dir="/tmp"))
     keystore, other = Keystore(ours), Keystore(theirs)
-    generate_key(keystore, name="Feed", email=FEED_KEY, passphrase=PASSPHRASE)
-    generate_key(other, name="Other", email=OTHER_KEY, passphrase=None)
+    generate_key(keystore, name="Feed", email=FEED_KEY, passphrase=PASSPHRASE, algorithm="ed25519")
+    generate_key(other, name="Other", email=OTHER_KEY, passphrase=None, algorithm="ed25519")
     other.import_key_data(export_public_key(keystore, FEED_KEY))
     yield GpgKeys(keystore, other)
     for store, home in ((keystore, ours), (other, theirs)):

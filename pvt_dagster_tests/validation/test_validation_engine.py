@@ -117,11 +117,14 @@ def test_required_missing_column_and_empty_values(tmp_path: Path) -> None:
 
 
 def test_explicit_required_rule_keeps_its_severity(tmp_path: Path) -> None:
-    """{rule: required, severity: warning} reports at warning."""
+    """{rule: required, severity: warning} is about presence (empties are not_null's job) and
+    reports at warning."""
     config = feed({"id": {"checks": [{"rule": "required", "severity": "warning"}]}})
     report = validate_file(write(tmp_path, "id,x\n1,a\n"), config)
     assert report.by_severity() == {"failure": 0, "warning": 0, "information": 0}
     report = validate_file(write(tmp_path, "id,x\n,1\n"), config)
+    assert report.by_severity()["warning"] == 0
+    report = validate_file(write(tmp_path, "other,x\n,1\n"), config)
     assert report.by_severity()["warning"] == 1 and not report.failed
 
 

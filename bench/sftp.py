@@ -1,0 +1,60 @@
+"""SFTP download of a 1 GB file over loopback: the sftp source (paramiko, through
+``transport.receive``) against OpenSSH's ``sftp`` client, in the same run, from the same sshd.
+Goal: our throughput at least 0.5 of the client's. The file lives in a temp dir (deleted)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+from bench.common import Ratio, timed
+from pvt_dagster.config.models import SecretRef, SftpSource
+from pvt_dagster.sources.sftp import SftpFolderSource
+from pvt_dagster.transport import receive
+from pvt_dagster_tests.support.servers.sshd import REMOTE_ROOT, USER, SshServer, missing_reason
+
+SIZE = 1024 * 1024 * 1024
+
+
+def run() -> list[Ratio]:
+    """One download each way; the throughput ratio (ours / OpenSSH's sftp)."""
+    reason = missing_reason()
+    if reason:
+        print(f"skipped: {reason}")
+        return []
+    with tempfile.TemporaryDirectory(prefix="pvt-bench-sftp-") as tmp:
+        work = Path(tmp)
+        server = SshServer(work)
+        try:
+            server.start()
+            path = server.upload / "big.bin"
+            block = os.urandom(16 * 1024 * 1024)
+            with path.open("wb") as out:
+                for _ in range(SIZE // len(block)):
+                    out.write(block)
+            server.own(path)
+            config = SftpSource(kind="sftp", host="127.0.0.1", port=server.port,
+                                username=USER, private_key=SecretRef(file=server.client_key),
+                                known_hosts=server.known_hosts, path=REMOTE_ROOT,
+                                after_transfer="keep")
+            source = SftpFolderSource("bench", config)
+            try:
+                entry = source.stat("big.bin")
+                _, ours = timed(lambda: receive(source, entry, work / "vault" / "big.bin"))
+            finally:
+                source.close()
+            (work / "vault" / "big.bin").unlink()
+            batch = work / "batch"
+            batch.write_text(f"get {REMOTE_ROOT}/big.bin {work / 'client.bin'}\n")
+            _, theirs = timed(lambda: subprocess.run(
+                ["sftp", "-q", "-b", str(batch), "-P", str(server.port), "-i",
+                 str(server.client_key), "-o", f"UserKnownHostsFile={server.known_hosts}",
+                 "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
+                 f"{USER}@127.0.0.1"], check=True, stdout=subprocess.DEVNULL))
+        finally:
+            server.close()
+    mb = SIZE / 1e6
+    return [Ratio("sftp download 1 GB (throughput)", mb / ours, mb / theirs, "MB/s",
+                  ">= 0.5 of OpenSSH's sftp")]

@@ -1,0 +1,68 @@
+"""Delivery targets of a feed (``deliver:``) and the operations settings (``logging:``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from pvt_dagster.config.base import IDENTIFIER, Model, SecretRef
+
+
+class DailyCsvTarget(Model):
+    """Append a feed's rows to ``<dir>/<feed>_<YYYY-MM-DD>.csv``."""
+
+    kind: Literal["daily_csv"]
+    dir: Path
+
+
+class TableTarget(Model):
+    """Load a file's scrubbed rows into a per-client SQL table, one transaction per file.
+
+    ``url`` null = the ledger database; else any SQLAlchemy URL (SQLite, PostgreSQL), given
+    as text (no password in it) or as a secret ``{env: NAME}`` / ``{file: PATH}``. PostgreSQL:
+    table ``<schema>.<table>`` with the schema named after the client unless ``schema`` says
+    otherwise (created if missing); SQLite: table ``<client>__<table>``."""
+
+    kind: Literal["table"]
+    table: str = Field(pattern=IDENTIFIER)
+    url: SecretRef | str | None = None
+    schema_name: str | None = Field(default=None, alias="schema", pattern=IDENTIFIER)
+    chunk_rows: int = Field(default=5000, ge=1, le=1_000_000)
+
+
+class S3Target(Model):
+    """Write the scrubbed file to ``s3://bucket/prefix/<client>/<feed>/<date>/<key slug>.csv``."""
+
+    kind: Literal["s3"]
+    bucket: str = Field(min_length=3)
+    prefix: str = ""
+    endpoint_url: str | None = None             # an S3-compatible store (MinIO, moto, ...)
+    region: str | None = None
+    addressing_style: Literal["auto", "path", "virtual"] = "auto"
+    access_key_id: SecretRef | None = None      # both or neither; neither = the default chain
+    secret_access_key: SecretRef | None = None
+    ca_bundle: Path | None = None
+    timeout_seconds: float = Field(default=60, gt=0)
+
+    @model_validator(mode="after")
+    def _key_pair(self) -> S3Target:
+        if (self.access_key_id is None) != (self.secret_access_key is None):
+            raise ValueError("give both access_key_id and secret_access_key, or neither "
+                             "(neither = the default AWS credential chain)")
+        return self
+
+
+DeliveryTarget = Annotated[DailyCsvTarget | TableTarget | S3Target, Field(discriminator="kind")]
+SUPPORTED_DELIVERY_KINDS = frozenset({"daily_csv", "table", "s3"})
+
+
+class LoggingConfig(Model):
+    """Where logs go: ``config`` is a logging dictConfig YAML (default: the one shipped in
+    ``pvt_dagster/tracking/logging.yaml``, or ``$PVT_LOGGING_CONFIG``); ``dir`` holds the log
+    files (default: ``home/logs``)."""
+
+    config: Path | None = None
+    dir: Path | None = None
+    enabled: bool = True

@@ -1,0 +1,45 @@
+"""``ledger verify --files``: re-hash the vault copy and the work outputs (decrypted, scrubbed)
+of every file against the sha256 its latest successful events recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from pvt_dagster.ledger.events import OutputRecord
+from pvt_dagster.pipeline.intake import Intake
+from pvt_dagster.transport import sha256_file
+
+LABELS = {"raw": "vault copy", "decrypted": "decrypted output", "scrubbed": "scrubbed output"}
+
+
+def output_path(intake: Intake, key: str, output: OutputRecord) -> Path:
+    """Where an event's output is: its recorded name (home-relative or absolute), else the
+    layout's path for the stage (events written before names were recorded)."""
+    if output.name:
+        path = Path(output.name)
+        return path if path.is_absolute() else intake.layout.home / path
+    _, default = intake.layout.stage_io(output.stage, key)
+    assert default is not None, f"stage {output.stage} writes no file in the home"
+    return default
+
+
+def verify_files(intake: Intake, *,
+                 progress: Callable[[int, int], None] | None = None) -> tuple[int, list[str]]:
+    """(files checked, problems): one line per missing or changed file, naming the file key."""
+    outputs = intake.ledger.latest_outputs(LABELS)
+    problems: list[str] = []
+    for done, (key, by_stage) in enumerate(sorted(outputs.items()), start=1):
+        for stage in LABELS:
+            output = by_stage.get(stage)
+            if output is None:
+                continue
+            path = output_path(intake, key, output)
+            label = f"file {key}: {LABELS[stage]} {intake.layout.relative(path)}"
+            if not path.is_file():
+                problems.append(f"{label} is missing (pvt replay {key} rebuilds outputs)")
+            elif sha256_file(path) != output.sha256:
+                problems.append(f"{label} does not match its recorded sha256")
+        if progress is not None:
+            progress(done, len(outputs))
+    return len(outputs), problems

@@ -1,0 +1,69 @@
+"""What the remote sources (sftp, ftp, ftps) share: paths on the server built only from checked
+relative paths, untrusted listed names, archive folders, numbered names on a clash."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from pvt_dagster.errors import SourceError
+from pvt_dagster.sources.local import split_relative
+
+
+def is_unsafe_name(name: str) -> bool:
+    """Whether a listed name cannot be a path part: empty, ``.``, ``..``, a ``/`` or a NUL."""
+    return name in ("", ".", "..") or "/" in name or "\x00" in name
+
+
+def server_root(path: str) -> str:
+    """The source's root on the server, normalised (``/`` when empty)."""
+    return posixpath.normpath(path or "/") if path else "/"
+
+
+def server_path(root: str, relative: str) -> str:
+    """The server path of a relative source path; SourceError for absolute paths or ``..``."""
+    return posixpath.join(root, *split_relative(relative))
+
+
+def archive_folder(root: str, destination: str) -> str:
+    """The archive folder on the server: ``destination`` as is if absolute, else under root."""
+    if not destination:
+        raise SourceError("after_transfer archive: needs a folder")
+    return posixpath.normpath(posixpath.join(root, destination))
+
+
+def relative_to_root(root: str, path: str) -> str:
+    """``path`` relative to ``root`` when it is under it, else the absolute path."""
+    rel = posixpath.relpath(path, root)
+    return path if rel.startswith("..") else rel
+
+
+def numbered(name: str, n: int) -> str:
+    """``name`` for n == 0, else the name with ``-n`` before its first suffix."""
+    if n == 0:
+        return name
+    dot = name.find(".", 1)
+    if dot == -1:
+        return f"{name}-{n}"
+    return f"{name[:dot]}-{n}{name[dot:]}"
+
+
+def free_name(folder: str, name: str, exists: Callable[[str], bool]) -> str:
+    """The first ``folder/name`` (then ``name-2`` ...) that does not exist yet."""
+    for n in range(0, 10_000):
+        candidate = posixpath.join(folder, numbered(name, n if n == 0 else n + 1))
+        if not exists(candidate):
+            return candidate
+    raise SourceError(f"too many clashes archiving {name!r} into {folder}")
+
+
+def parse_ftp_time(text: str) -> float:
+    """Seconds since the epoch of an FTP ``YYYYMMDDHHMMSS[.sss]`` UTC time (MDTM, MLSD)."""
+    text = text.strip()
+    whole, _, fraction = text.partition(".")
+    try:
+        moment = datetime.strptime(whole, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise SourceError(f"unreadable time {text[:30]!r} from the server") from exc
+    return moment.timestamp() + (float(f"0.{fraction}") if fraction.isdigit() else 0.0)
