@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from pvt_dagster.ledger.records import (
     STAGES,
     STATUSES,
     FileRecord,
+    NewFile,
     ObservationRecord,
     file_record,
     one_line,
@@ -30,6 +31,8 @@ _KEY_ATTEMPTS = 20
 FIXED_FIELDS = frozenset({"id", "key", "chain_head", "event_count", "updated_at"})
 UPDATABLE_FIELDS = frozenset(f.name for f in dataclasses.fields(FileRecord)) - FIXED_FIELDS
 NOT_RECEIVED = ("discovered", "rejected")
+#: Listings read plain rows, not ORM objects: a poll of a big folder reads thousands of files.
+FILE_COLUMNS = tuple(File.__table__.columns)
 
 
 def file_row(session: Session, key: str, *, for_update: bool = False) -> File:
@@ -65,6 +68,32 @@ def _statuses(status: str | Collection[str]) -> list[str]:
     return [status] if isinstance(status, str) else list(status)
 
 
+def _insert_files(session: Session, new: Sequence[NewFile]) -> list[FileRecord]:
+    """Insert the rows (keys unique against the ledger and each other) and their observations."""
+    assigned: set[str] = set()
+
+    def taken(key: str) -> bool:
+        return key in assigned or session.scalar(select(File.id).where(File.key == key)) is not None
+
+    rows: list[File] = []
+    for spec in new:
+        first_seen = ensure_utc(spec.first_seen)
+        key = make_file_key(spec.client, spec.feed, first_seen, spec.name, taken)
+        assigned.add(key)
+        rows.append(File(
+            key=key, client=spec.client, feed=spec.feed, source=spec.source, name=spec.name,
+            path=spec.path, size=spec.size, mtime=spec.mtime, status=spec.status,
+            error=one_line(spec.error), discovered_at=first_seen, updated_at=utcnow(),
+            event_count=0, metrics={}, run_seq=0,
+        ))
+    session.add_all(rows)
+    session.flush()
+    upsert_observations(session, [
+        dataclasses.replace(spec.observation, file_key=row.key)
+        for spec, row in zip(new, rows, strict=True) if spec.observation is not None])
+    return [file_record(row) for row in rows]
+
+
 class FilesMixin(LedgerBase):
     """Creating, finding and updating file rows."""
 
@@ -74,31 +103,28 @@ class FilesMixin(LedgerBase):
         error: str | None = None, observation: ObservationRecord | None = None,
     ) -> FileRecord:
         """A new file row with a unique key; ``observation`` is saved with it, linked to it."""
-        _check_fields({"status": status})
-        first_seen = ensure_utc(first_seen)
+        (record,) = self.create_files([NewFile(
+            client=client, feed=feed, source=source, name=name, path=path, size=size,
+            mtime=mtime, first_seen=first_seen, status=status, error=error,
+            observation=observation)])
+        return record
+
+    def create_files(self, new: Sequence[NewFile]) -> list[FileRecord]:
+        """New file rows in one transaction, each with a key unique in the ledger and the
+        batch; their observations are saved with them, linked to them. A key taken by a
+        concurrent writer makes the whole batch retry with fresh keys."""
+        if not new:
+            return []
+        for spec in new:
+            _check_fields({"status": spec.status})
         for attempt in range(_KEY_ATTEMPTS):
             try:
                 with self._write() as session:
-                    def taken(key: str) -> bool:
-                        return session.scalar(select(File.id).where(File.key == key)) is not None
-
-                    key = make_file_key(client, feed, first_seen, name, taken)
-                    row = File(
-                        key=key, client=client, feed=feed, source=source, name=name,
-                        path=path, size=size, mtime=mtime, status=status,
-                        error=one_line(error), discovered_at=first_seen, updated_at=utcnow(),
-                        event_count=0, metrics={}, run_seq=0,
-                    )
-                    session.add(row)
-                    session.flush()
-                    if observation is not None:
-                        linked = dataclasses.replace(observation, file_key=key)
-                        upsert_observations(session, [linked])
-                    record = file_record(row)
-                return record
+                    return _insert_files(session, new)
             except IntegrityError as exc:
                 if attempt == _KEY_ATTEMPTS - 1:
-                    raise LedgerError(f"could not assign a unique key to {name!r}") from exc
+                    raise LedgerError(f"could not assign unique keys to {len(new)} file(s)"
+                                      ) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
     def get_file(self, key: str) -> FileRecord:
@@ -118,8 +144,8 @@ class FilesMixin(LedgerBase):
         found: dict[str, FileRecord] = {}
         with self._read() as session:
             for i in range(0, len(wanted), 500):
-                stmt = select(File).where(File.key.in_(wanted[i:i + 500]))
-                found.update({row.key: file_record(row) for row in session.scalars(stmt)})
+                stmt = select(*FILE_COLUMNS).where(File.key.in_(wanted[i:i + 500]))
+                found.update({row.key: file_record(row) for row in session.execute(stmt)})
         return found
 
     def list_files(
@@ -127,7 +153,7 @@ class FilesMixin(LedgerBase):
         status: str | Collection[str] | None = None, source: str | None = None,
     ) -> list[FileRecord]:
         """Files matching every filter given, oldest discovery first."""
-        stmt = select(File).order_by(File.discovered_at, File.id)
+        stmt = select(*FILE_COLUMNS).order_by(File.discovered_at, File.id)
         if client is not None:
             stmt = stmt.where(File.client == client)
         if feed is not None:
@@ -137,7 +163,7 @@ class FilesMixin(LedgerBase):
         if source is not None:
             stmt = stmt.where(File.source == source)
         with self._read() as session:
-            return [file_record(row) for row in session.scalars(stmt)]
+            return [file_record(row) for row in session.execute(stmt)]
 
     def update_file(self, key: str, **fields: Any) -> FileRecord:
         """Set columns of a file (and ``updated_at``); returns the updated record."""

@@ -55,12 +55,13 @@ class ObservationsMixin(LedgerBase):
         self, client: str, source: str, *, listed_only: bool = False
     ) -> dict[str, ObservationRecord]:
         """The observations of a source by entry path: all, or only those not gone."""
-        stmt = select(Observation).where(Observation.client == client,
-                                         Observation.source == source)
+        # Plain rows, not ORM objects: a poll of a big folder reads every observation.
+        stmt = select(*Observation.__table__.columns).where(Observation.client == client,
+                                                            Observation.source == source)
         if listed_only:
             stmt = stmt.where(Observation.gone_at.is_(None))
         with self._read() as session:
-            return {row.path: observation_record(row) for row in session.scalars(stmt)}
+            return {row.path: observation_record(row) for row in session.execute(stmt)}
 
     def save_observations(self, records: Iterable[ObservationRecord]) -> None:
         """Insert or update observations in one transaction."""

@@ -19,6 +19,23 @@ MESSAGE_STATUSES = frozenset({"pending", "sent", "failed"})
 
 
 @dataclass(frozen=True)
+class NewFile:
+    """A file seen for the first time, to be given a key and a row."""
+
+    client: str
+    feed: str | None
+    source: str
+    name: str
+    path: str
+    size: int
+    mtime: float
+    first_seen: datetime
+    status: str = "discovered"
+    error: str | None = None
+    observation: ObservationRecord | None = None
+
+
+@dataclass(frozen=True)
 class ObservationRecord:
     """What polling last saw of one entry at one source."""
 
@@ -211,8 +228,8 @@ def one_line(text: str | None, limit: int = 1000) -> str | None:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def file_record(row: models.File) -> FileRecord:
-    """A FileRecord from a row."""
+def file_record(row: models.File | Any) -> FileRecord:
+    """A FileRecord from an ORM row or a plain result row."""
     return FileRecord(
         id=row.id, key=row.key, client=row.client, feed=row.feed, source=row.source,
         name=row.name, path=row.path, size=row.size, mtime=row.mtime, status=row.status,
@@ -235,8 +252,8 @@ def event_record(row: models.ManifestEvent, key: str) -> EventRecord:
     )
 
 
-def observation_record(row: models.Observation) -> ObservationRecord:
-    """An ObservationRecord from a row."""
+def observation_record(row: models.Observation | Any) -> ObservationRecord:
+    """An ObservationRecord from an ORM row or a plain result row."""
     return ObservationRecord(
         client=row.client, source=row.source, path=row.path, name=row.name, size=row.size,
         mtime=row.mtime, kind=row.kind, first_seen_at=row.first_seen_at,

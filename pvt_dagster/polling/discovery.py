@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pvt_dagster.config.models import ClientConfig
-from pvt_dagster.ledger.records import FileRecord, ObservationRecord
+from pvt_dagster.ledger.records import FileRecord, NewFile, ObservationRecord
 from pvt_dagster.polling.constraints import constraint_violation
 from pvt_dagster.polling.matching import match_feed
 from pvt_dagster.polling.quiescence import is_quiesced
@@ -77,20 +77,28 @@ class _Poll:
         self.unmatched = config.sources[source].unmatched if source in config.sources else "report"
         self.result = PollResult()
         self.observations: dict[str, ObservationRecord] = {}
+        self.pending: list[NewFile] = []
 
     def create(self, entry: RemoteEntry, obs: ObservationRecord, feed: str | None,
-               status: str, error: str | None = None) -> FileRecord:
-        """A new file row for the entry, saved together with its observation."""
-        record = self.ledger.create_file(
+               status: str, error: str | None = None) -> None:
+        """Queue a new file row for the entry; ``create_pending`` writes them in one go."""
+        self.pending.append(NewFile(
             client=self.client, feed=feed, source=self.source, name=entry.name,
             path=entry.path, size=entry.size, mtime=entry.mtime, first_seen=self.now,
-            status=status, error=error, observation=obs,
-        )
-        self.observations[entry.path] = dataclasses.replace(obs, file_key=record.key)
-        (self.result.new if status == "discovered" else self.result.rejected).append(record)
-        if status == "rejected":
-            self.report(record, error or "rejected")
-        return record
+            status=status, error=error, observation=obs))
+
+    def create_pending(self) -> None:
+        """Write every queued new file (one transaction), link observations, report refusals."""
+        for spec, record in zip(self.pending, self.ledger.create_files(self.pending),
+                                strict=True):
+            assert spec.observation is not None
+            self.observations[spec.path] = dataclasses.replace(spec.observation,
+                                                               file_key=record.key)
+            (self.result.new if spec.status == "discovered" else self.result.rejected
+             ).append(record)
+            if spec.status == "rejected":
+                self.report(record, spec.error or "rejected")
+        self.pending.clear()
 
     def report(self, record: FileRecord, reason: str) -> None:
         """An outbox message for a refused file (its original name in repr: it is untrusted)."""
@@ -211,6 +219,7 @@ def poll_source(*, ledger: Ledger, client: str, client_config: ClientConfig, sou
     for path, prev in previous.items():
         if path not in listed_paths and prev.gone_at is None:
             poll.vanished(prev, linked.get(prev.file_key) if prev.file_key else None)
+    poll.create_pending()
     ledger.save_observations(obs for path, obs in poll.observations.items()
                              if obs != previous.get(path))
     poll.readiness()
