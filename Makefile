@@ -15,14 +15,14 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $@
 
-# Writes .demo/ (config, keys, three files) once, migrates the ledger, then runs Dagster in the
-# foreground: Ctrl-C stops the webserver, the daemon and the code server together.
+# Writes .demo/ (config, keys, three files) once, migrates the ledger, then runs the demo in the
+# foreground: a mail catcher (.demo/mail/) and a Salesforce stand-in (.demo/salesforce/) in
+# threads, and dagster dev. Ctrl-C stops dagster (webserver, daemon, code server), the stand-ins
+# and the gpg-agent together. Ports: PORT, PVT_DEMO_SMTP_PORT (3025), PVT_DEMO_SF_PORT (3443).
+# `pvt demo run` copies dagster.yaml (next to workspace.yaml) into .demo/dagster/.
 demo: install
 	$(BIN)/pvt demo --dir $(DEMO)
-	@mkdir -p $(DEMO)/dagster && cp dagster.yaml $(DEMO)/dagster/dagster.yaml
-	@echo "Dagster UI: http://127.0.0.1:$(PORT)   progress: $(BIN)/pvt --config .demo/pvt.yaml files"
-	PVT_CONFIG=$(DEMO)/pvt.yaml DAGSTER_HOME=$(DEMO)/dagster exec $(BIN)/dagster dev \
-		-h 127.0.0.1 -p $(PORT) -w workspace.yaml
+	exec $(BIN)/pvt demo run --dir $(DEMO) --port $(PORT) --workspace workspace.yaml
 
 demo-reset:
 	@if [ -d $(DEMO)/home/keystore ]; then gpgconf --homedir $(DEMO)/home/keystore --kill gpg-agent || true; fi

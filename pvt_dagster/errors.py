@@ -24,6 +24,7 @@ so that callers, the ledger and the Dagster UI see one readable line without PII
     ├── VaultIntegrityError         a stored file no longer matches its recorded sha256
     ├── DecryptError                PGP decryption failed
     │   ├── NotEncryptedError       the data is not PGP
+    │   ├── EncryptedOnPlainFeedError  PGP data on a feed that declares decrypt: none
     │   ├── NoSecretKeyError        encrypted to a key we do not hold
     │   ├── BadPassphraseError      the key's passphrase is wrong or missing
     │   ├── CorruptDataError        truncated or damaged PGP data
@@ -37,9 +38,10 @@ so that callers, the ledger and the Dagster UI see one readable line without PII
     ├── RuleError                   a rule cannot be evaluated (a custom rule raised, bad result)
     ├── ScrubError                  a scrub action cannot be applied
     ├── DeliveryError               a delivery target could not be written
-    └── NotifyError                 a message could not be sent on a channel (comms)
-        ├── ChannelUnavailableError the channel is down or refused for now; retried with backoff
-        └── ChannelRejectedError    the channel refused the message for good (bad address, request)
+    ├── NotifyError                 a message could not be sent on a channel (comms)
+    │   ├── ChannelUnavailableError the channel is down or refused for now; retried with backoff
+    │   └── ChannelRejectedError    the channel refused the message for good (bad address, request)
+    └── DemoError                   the local demo cannot start (a port is taken, dagster missing)
 """
 
 from __future__ import annotations
@@ -62,8 +64,8 @@ class ConfigIssue:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        key = f" {self.key}:" if self.key else ""
-        return f"{where}:{key} {self.message}"
+        prefix = ": ".join(part for part in (where, self.key) if part)
+        return f"{prefix}: {self.message}" if prefix else self.message
 
 
 class ConfigError(PvtError):
@@ -136,6 +138,10 @@ class DecryptError(PvtError):
     """PGP decryption failed."""
 
 
+class EncryptedOnPlainFeedError(DecryptError):
+    """A PGP-encrypted file arrived on a feed that declares ``decrypt: none``."""
+
+
 class NotEncryptedError(DecryptError):
     """The data is not PGP-encrypted."""
 
@@ -206,3 +212,7 @@ class ChannelUnavailableError(NotifyError):
 
 class ChannelRejectedError(NotifyError):
     """The channel refused the message for good (unknown recipient, malformed request)."""
+
+
+class DemoError(PvtError):
+    """The local demo (``pvt demo run``) cannot start: a port is taken, dagster is missing."""

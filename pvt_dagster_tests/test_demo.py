@@ -1,22 +1,48 @@
 """``pvt demo``: writes config, keys and three files once (idempotent), and those files end as
-the README promises: clean and warnings delivered, failing stopped at validated."""
+the README promises: clean and warnings delivered, failing stopped at validated. The demo's
+notify block passes ``pvt config check``; with the demo's own mail catcher and Salesforce
+stand-in started in process, the failing file gives one email and one Case and the warnings file
+one digest, on disk and without PII; a taken port is refused clearly; ``pvt demo run`` starts
+them and ``dagster dev`` and leaves no process behind on SIGTERM."""
 
 from __future__ import annotations
 
+import email
+import email.policy
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import requests
 
 from pvt_dagster.cli import main
+from pvt_dagster.comms import Dispatcher, has_pii
+from pvt_dagster.config import load_config
 from pvt_dagster.decrypt import Keystore
+from pvt_dagster.demo.services import SF_PORT_ENV, SMTP_PORT_ENV, DemoServices
+from pvt_dagster.errors import DemoError
+from pvt_dagster.ledger.timeutil import utcnow
 from pvt_dagster.pipeline import Intake, run_stages
 from pvt_dagster_tests.support.flow import poll
+from pvt_dagster_tests.support.servers.common import free_port, wait_for_port
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def demo_dir(tmp_path: Path) -> Iterator[Path]:
-    """A demo written by ``pvt demo``; its gpg-agent is stopped afterwards."""
+def demo_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A demo written by ``pvt demo`` (its stand-ins on free ports); its gpg-agent is stopped
+    afterwards."""
+    monkeypatch.setenv(SMTP_PORT_ENV, str(free_port()))
+    monkeypatch.setenv(SF_PORT_ENV, str(free_port()))
     target = tmp_path / "demo"
     assert main(["demo", "--dir", str(target)]) == 0
     yield target
@@ -37,13 +63,18 @@ def test_demo_is_idempotent(demo_dir: Path, capsys: pytest.CaptureFixture[str]) 
     assert (demo_dir / "secrets" / "members.passphrase").stat().st_mode & 0o077 == 0
 
 
-def test_demo_files_end_as_promised(demo_dir: Path) -> None:
-    intake = Intake.from_path(demo_dir / "pvt.yaml")
+def _run_demo_files(intake: Intake) -> None:
+    """Poll the demo's inbox until its three files are ready, then run every stage of each."""
     poll(intake, source_name="dropbox")
     ready = poll(intake, source_name="dropbox", seconds_later=5).ready
     assert len(ready) == 3
     for record in ready:
         run_stages(intake, record.key, run_id="demo-run")
+
+
+def test_demo_files_end_as_promised(demo_dir: Path) -> None:
+    intake = Intake.from_path(demo_dir / "pvt.yaml")
+    _run_demo_files(intake)
     files = {r.name.split("_")[2].split(".")[0]: r for r in intake.ledger.list_files()}
     counts = intake.ledger.check_counts(None)
     clean, warnings, failing = files["clean"], files["warnings"], files["failing"]
@@ -55,3 +86,129 @@ def test_demo_files_end_as_promised(demo_dir: Path) -> None:
     daily = list((demo_dir / "out" / "acme").glob("members_*.csv"))
     assert len(daily) == 1 and len(daily[0].read_text().splitlines()) == 1 + 24 + 24
     intake.close()
+
+
+def test_demo_config_passes_config_check(demo_dir: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--config", str(demo_dir / "pvt.yaml"), "config", "check"]) == 0
+    notify = load_config(demo_dir / "pvt.yaml").notify
+    assert notify.email is not None and notify.email.port == int(os.environ[SMTP_PORT_ENV])
+    assert notify.salesforce is not None and notify.salesforce.ca_bundle == \
+        demo_dir / "tls" / "cert.pem"
+    assert (notify.digest_minutes, notify.dispatch_seconds) == (1, 10)
+    token = demo_dir / "secrets" / "salesforce.token"
+    assert token.stat().st_mode & 0o077 == 0 and (demo_dir / "tls" / "key.pem").stat().st_mode \
+        & 0o077 == 0
+
+
+def test_failing_file_gives_one_email_and_one_case_warnings_one_digest(demo_dir: Path) -> None:
+    intake = Intake.from_path(demo_dir / "pvt.yaml")
+    services = DemoServices.for_config(intake.config).start()
+    try:
+        _run_demo_files(intake)
+        assert Dispatcher(intake.ledger, intake.config.notify).run_once().sent == 2
+        later = Dispatcher(intake.ledger, intake.config.notify,
+                           clock=lambda: utcnow() + timedelta(minutes=2))
+        report = later.run_once()
+        assert (report.digests, report.sent) == (1, 1)
+        assert later.run_once().sent == 0
+    finally:
+        services.stop()
+        intake.close()
+    mails = {}
+    for path in sorted((demo_dir / "mail").glob("*.eml")):
+        mail = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        body = mail.get_body(preferencelist=("plain",))
+        mails[str(mail["Subject"])] = f"{mail['Subject']}\n{body.get_content() if body else ''}"
+        assert mail["To"] == "ops@acme.example"
+    assert len(mails) == 2
+    (alert,) = [s for s in mails if "failing" in s and "digest" not in s]
+    (digest,) = [s for s in mails if "[PVT digest]" in s]
+    assert "warnings" in mails[digest] and "failing" not in mails[digest]
+    assert "clean" not in mails[alert] + mails[digest]
+    (case_file,) = (demo_dir / "salesforce").glob("Case-*.json")
+    case = json.loads(case_file.read_text())
+    assert "failing" in case["Subject"] and case["Status"] == "New"
+    assert case["Origin"] == "PVT Intake demo"
+    for text in [*mails.values(), case_file.read_text()]:
+        assert not has_pii(text), "a demo email or Case holds an SSN or a phone number"
+
+
+def test_a_taken_port_is_refused_clearly(demo_dir: Path) -> None:
+    config = load_config(demo_dir / "pvt.yaml")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", int(os.environ[SF_PORT_ENV])))
+        busy.listen()
+        with pytest.raises(DemoError, match=f"{os.environ[SF_PORT_ENV]}.*{SF_PORT_ENV}"):
+            DemoServices.for_config(config).start()
+    services = DemoServices.for_config(config).start()  # the SMTP port was not left taken
+    services.stop()
+
+
+def _session_members(sid: int) -> list[int]:
+    """Pids of every live process in session ``sid``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(") ", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _agent_running(gnupghome: Path) -> bool:
+    """Whether a gpg-agent of this home runs (its command line names the home)."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(Path(w.decode(errors="replace")).name == "gpg-agent" for w in words[:1]) and \
+                str(gnupghome).encode() in words:
+            return True
+    return False
+
+
+@pytest.mark.slow
+def test_demo_run_starts_everything_and_stops_it_all(demo_dir: Path, tmp_path: Path) -> None:
+    port = free_port()
+    log = (tmp_path / "demo_run.log").open("wb")
+    pvt = Path(sys.executable).parent / "pvt"
+    process = subprocess.Popen(
+        [str(pvt), "demo", "run", "--dir", str(demo_dir), "--port", str(port), "--workspace",
+         str(REPO / "workspace.yaml")], cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True)
+    try:
+        for service_port in (os.environ[SMTP_PORT_ENV], os.environ[SF_PORT_ENV]):
+            wait_for_port(int(service_port), timeout=30)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert process.poll() is None, (tmp_path / "demo_run.log").read_text()[-3000:]
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/server_info",
+                                timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.5)
+        else:
+            pytest.fail("dagster dev did not answer within 120 s")
+        assert len(_session_members(process.pid)) > 2  # pvt, dagster dev and its children
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+        deadline = time.monotonic() + 10
+        while _session_members(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _session_members(process.pid) == []
+        assert not _agent_running(demo_dir / "home" / "keystore")
+        text = (tmp_path / "demo_run.log").read_text()
+        assert f"{demo_dir / 'mail'}/*.eml" in text and "PVT demo: stopped" in text
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+        for pid in _session_members(process.pid):
+            os.kill(pid, signal.SIGKILL)
+        log.close()

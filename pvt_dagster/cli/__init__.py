@@ -4,6 +4,7 @@ key or feed; 3 the environment is wrong (no config found, ledger unreachable).""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -83,7 +84,15 @@ def _fail(exc: Exception, code: int) -> int:
 
 
 def entry_point() -> None:
-    """Console-script entry: exit with ``main``'s status."""
-    sys.exit(main())
+    """Console-script entry: exit with ``main``'s status (quietly when a pipe closes early,
+    as in ``pvt files | head``)."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Point stdout at devnull so the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_OK
+    sys.exit(code)
 
 

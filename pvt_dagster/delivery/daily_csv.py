@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from pvt_dagster.delivery.scrubbed import data_rows, read_header
 from pvt_dagster.errors import DeliveryError
 
 KEY_COLUMN = "_pvt_key"
@@ -67,13 +68,7 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def _read_source_header(src: Path) -> list[str]:
-    with open(src, encoding="utf-8-sig", newline="") as fh:
-        header = next(csv.reader(fh), None)
-    if not header:
-        raise DeliveryError(f"{src.name} has no header row")
-    if KEY_COLUMN in header:
-        raise DeliveryError(f"{src.name} already has a column named {KEY_COLUMN}")
-    return header
+    return read_header(src, reserved=(KEY_COLUMN,))
 
 
 def deliver_daily_csv(src: Path, *, target_dir: Path, feed: str, day: date,
@@ -145,17 +140,9 @@ def _append_rows(src: Path, write_row: WriteRow, header: list[str],
     sizer = csv.writer(counter, lineterminator="\n")
     width = len(header) - 1
     rows = 0
-    with open(src, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh)
-        next(reader, None)
-        for row in reader:
-            if not row:
-                continue
-            if len(row) != width:
-                raise DeliveryError(f"{src.name} line {reader.line_num}: {len(row)} fields, "
-                                    f"the header has {width}")
-            tagged = [*row, file_key]
-            write_row(tagged)
-            sizer.writerow(tagged)
-            rows += 1
+    for row in data_rows(src, width):
+        tagged = [*row, file_key]
+        write_row(tagged)
+        sizer.writerow(tagged)
+        rows += 1
     return rows, counter.bytes

@@ -36,6 +36,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.schema import CreateSchema
 
 from pvt_dagster.comms.pii import mask_pii
+from pvt_dagster.delivery.scrubbed import data_rows, read_header
 from pvt_dagster.errors import DeliveryError
 
 KEY_COLUMN, LOADED_COLUMN = "_pvt_key", "_pvt_loaded_at"
@@ -96,13 +97,8 @@ def table_location(dialect: str, client: str, table: str,
 
 
 def _header(src: Path) -> list[str]:
-    with open(src, encoding="utf-8-sig", newline="") as fh:
-        header = next(csv.reader(fh), None)
-    if not header:
-        raise DeliveryError(f"{src.name} has no header row")
+    header = read_header(src, reserved=(KEY_COLUMN, LOADED_COLUMN))
     for name in header:
-        if name in (KEY_COLUMN, LOADED_COLUMN):
-            raise DeliveryError(f"{src.name} already has a column named {name}")
         if not name or len(name.encode()) > MAX_IDENTIFIER:
             raise DeliveryError(f"{src.name}: column name {name[:20]!r}… is empty or longer "
                                 f"than {MAX_IDENTIFIER} bytes")
@@ -114,19 +110,11 @@ def _header(src: Path) -> list[str]:
 def _chunks(src: Path, width: int, file_key: str, loaded_at: datetime,
             size: int) -> Iterator[list[tuple[Any, ...]]]:
     chunk: list[tuple[Any, ...]] = []
-    with open(src, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh)
-        next(reader, None)
-        for row in reader:
-            if not row:
-                continue
-            if len(row) != width:
-                raise DeliveryError(f"{src.name} line {reader.line_num}: {len(row)} fields, "
-                                    f"the header has {width}")
-            chunk.append((*row, file_key, loaded_at))
-            if len(chunk) >= size:
-                yield chunk
-                chunk = []
+    for row in data_rows(src, width):
+        chunk.append((*row, file_key, loaded_at))
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
     if chunk:
         yield chunk
 

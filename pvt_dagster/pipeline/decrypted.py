@@ -10,7 +10,13 @@ from typing import Any
 
 from pvt_dagster.config.models import DecryptConfig, FeedRef
 from pvt_dagster.decrypt import Decrypted, Limits, copy_plain, decrypt_file, looks_like_pgp
-from pvt_dagster.errors import ConfigError, DecryptError, KeystoreError, NotEncryptedError
+from pvt_dagster.errors import (
+    ConfigError,
+    DecryptError,
+    EncryptedOnPlainFeedError,
+    KeystoreError,
+    NotEncryptedError,
+)
 from pvt_dagster.ledger import FileRecord
 from pvt_dagster.pipeline.intake import Intake
 from pvt_dagster.pipeline.progress import mark_done
@@ -51,7 +57,7 @@ def run_decrypted(intake: Intake, key: str, *, run_id: str) -> DecryptedResult:
         draft.input_sha256 = record.raw_sha256
         if decrypt == "none":
             if looks_like_pgp(src):
-                raise DecryptError(
+                raise EncryptedOnPlainFeedError(
                     f"{record.name} is PGP-encrypted, but feed {feed.qualified_name} declares "
                     "decrypt: none (give the feed a decrypt.key, or ask the client for plain "
                     "files)")

@@ -3,6 +3,7 @@ its one-line error and an outbox message, so no failure is ever silent."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,6 +15,8 @@ from pvt_dagster.errors import FileRejectedError, PvtError
 from pvt_dagster.ledger import Ledger
 from pvt_dagster.pipeline.layout import HomeLayout
 from pvt_dagster.tracking import track_stage
+
+log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -79,21 +82,24 @@ def recorded_stage(
         ledger.append_event(key, stage=stage, action=action, started_at=started,
                             finished_at=utcnow(), outcome="error", error=error,
                             **_event(ledger, key, stage, draft))
-        if not isinstance(exc, FileRejectedError):
+        rejected = isinstance(exc, FileRejectedError)
+        if not rejected:
             ledger.update_file(key, status="failed", error=error)
         record = ledger.get_file(key)
+        # A refused file is reported like every other refusal (a warning); a failure is one.
         ledger.record_message(
             dedupe_key=f"{key}:{stage}:{run_id}:error",
             client=record.client, feed=record.feed, file_key=key, stage=stage,
-            kind="rejected" if isinstance(exc, FileRejectedError) else f"{stage}_failed",
-            severity="failure",
-            text=f"{key} {'was rejected' if isinstance(exc, FileRejectedError) else 'failed'}"
-                 f" at {stage}: {error}",
+            kind="rejected" if rejected else f"{stage}_failed",
+            severity="warning" if rejected else "failure",
+            text=f"{key} {'was rejected' if rejected else 'failed'} at {stage}: {error}",
             details={"error_class": type(exc).__name__, "run_id": run_id},
         )
+        log.warning("%s %s at %s: %s", key, "rejected" if rejected else "failed", stage, error)
         tracked.failed(exc, error)
         raise
     ledger.append_event(key, stage=stage, action=action, started_at=started,
                         finished_at=utcnow(), outcome="ok", error=None,
                         **_event(ledger, key, stage, draft))
     tracked.completed(started, bytes_=draft.bytes, rows=draft.rows)
+    log.info("%s %s done (%s)", key, stage, action)

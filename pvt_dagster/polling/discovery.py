@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from pvt_dagster.sources.base import RemoteEntry, Source
 
 if TYPE_CHECKING:
     from pvt_dagster.ledger import Ledger
+
+log = logging.getLogger(__name__)
 
 AWAITING_TRANSFER = ("discovered", "on_hold")
 UNMATCHED = "matches no feed"
@@ -102,6 +105,7 @@ class _Poll:
 
     def report(self, record: FileRecord, reason: str) -> None:
         """An outbox message for a refused file (its original name in repr: it is untrusted)."""
+        log.warning("%s rejected and left at the source: %s", record.key, reason)
         self.ledger.record_message(
             dedupe_key=f"{record.key}:rejected", client=self.client, feed=record.feed,
             file_key=record.key, stage="discovery", kind="rejected", severity="warning",

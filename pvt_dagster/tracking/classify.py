@@ -5,8 +5,13 @@ good files, and a refused file is the file's problem, not the feed's."""
 from __future__ import annotations
 
 from pvt_dagster.errors import (
+    CorruptDataError,
+    DecompressionLimitError,
+    EncryptedOnPlainFeedError,
     FileRejectedError,
+    NotEncryptedError,
     ParseError,
+    SignatureError,
     SourceChangedError,
     StageOrderError,
     UsageError,
@@ -14,7 +19,8 @@ from pvt_dagster.errors import (
 )
 
 OPERATIONAL = "operational"  # counts towards a hold
-DATA = "data"                # the file's content: parse errors, failure rules
+DATA = "data"                # the file's content: parse errors, failure rules, a file that is
+                             # not what its feed expects (plain vs PGP, corrupt, bomb, unsigned)
 REJECTED = "rejected"        # refused before or at transfer (duplicate, constraint, unsafe)
 RETRY = "retry"              # not a failure: the file changed, polling waits again
 USAGE = "usage"              # a stage asked for out of order, an unknown feed or key
@@ -27,7 +33,9 @@ def categorize(exc: BaseException) -> str:
         return RETRY
     if isinstance(exc, FileRejectedError):
         return REJECTED
-    if isinstance(exc, ParseError | ValidationFailedError):
+    if isinstance(exc, ParseError | ValidationFailedError | NotEncryptedError
+                  | EncryptedOnPlainFeedError | CorruptDataError | DecompressionLimitError
+                  | SignatureError):
         return DATA
     if isinstance(exc, StageOrderError | UsageError):
         return USAGE

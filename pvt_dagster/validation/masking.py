@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 MAX_SHOWN = 40
 KEEP_LAST = 4
+MIN_DIGITS_TO_KEEP = 7
 EMPTY = "(empty)"
 
 
@@ -15,16 +16,21 @@ def _printable(value: str) -> str:
 
 
 def mask_value(value: str) -> str:
-    """Mask a value: keep its last 4 letters/digits and all punctuation, star the other ones."""
+    """Mask a value, keeping punctuation and spaces. Number-like values of 7 or more digits
+    (SSNs, phone numbers, member numbers) keep their last 4 digits, as ``***-**-6789``; every
+    other letter and digit is starred, so names and short codes never show in part."""
     shown = _printable(value[:MAX_SHOWN])
-    alnum = sum(ch.isalnum() for ch in shown)
-    keep_from = alnum - KEEP_LAST if alnum > KEEP_LAST else alnum
+    digits = sum(ch.isdigit() for ch in shown)
+    letters = sum(ch.isalpha() for ch in shown)
+    keep_from = digits - KEEP_LAST if digits >= MIN_DIGITS_TO_KEEP and not letters else digits
     out: list[str] = []
     seen = 0
     for ch in shown:
-        if ch.isalnum():
+        if ch.isdigit():
             out.append(ch if seen >= keep_from else "*")
             seen += 1
+        elif ch.isalpha():
+            out.append("*")
         else:
             out.append(ch)
     return "".join(out)

@@ -112,6 +112,22 @@ def test_bad_data_never_holds_a_feed(intake_env: IntakeEnv) -> None:
         intake.close()
 
 
+def test_plain_files_on_an_encrypted_feed_are_bad_data_not_a_hold(
+        intake_env: IntakeEnv) -> None:
+    set_max_failures(intake_env, 2)
+    for n in range(3):
+        intake_env.drop_plain(f"members_plain{n}.csv.pgp", csv_bytes(GOOD_ROWS[n:]))
+    intake = intake_env.intake()
+    try:
+        for n, record in enumerate(settle(intake)):
+            assert run_stages(intake, record.key, run_id=f"cli-{n}") == "failed"
+        assert intake.ledger.active_holds() == []
+        assert {(e.error_class, e.category) for e in intake.ledger.errors()} == {
+            ("NotEncryptedError", "data")}
+    finally:
+        intake.close()
+
+
 def test_a_source_that_cannot_be_listed_holds_its_feeds(intake_env: IntakeEnv) -> None:
     set_max_failures(intake_env, 3)
     defs = build_definitions(str(intake_env.config_path))

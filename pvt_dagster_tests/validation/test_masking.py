@@ -1,4 +1,5 @@
-"""Masking of values shown in reports: last four letters/digits kept, punctuation kept."""
+"""Masking of values shown in reports: number-like values keep their last four digits, every
+other letter and digit is starred, punctuation is kept."""
 
 from __future__ import annotations
 
@@ -13,18 +14,22 @@ from pvt_dagster.validation import mask_value, sample_values
         ("123-45-6789", "***-**-6789"),
         ("(555) 123-4567", "(***) ***-4567"),
         ("123456789", "*****6789"),
-        ("jane.doe@example.org", "****.***@******e.org"),
+        ("jane.doe@example.org", "****.***@*******.***"),
+        (" jane doe ", " **** *** "),
+        ("555-01", "***-**"),
         ("1234", "****"),
         ("ab", "**"),
         ("12-3", "**-*"),
-        ("12345", "*2345"),
+        ("12345", "*****"),
+        ("1234567", "***4567"),
+        ("A1234567", "********"),
         ("", ""),
         ("---", "---"),
-        ("a\nb\tcdef", "* * cdef"),
+        ("a\nb\tcdef", "* * ****"),
     ],
 )
 def test_mask_value(value: str, masked: str) -> None:
-    """Only the last four letters/digits survive; short values are fully masked."""
+    """Only the last four digits of a number-like value survive; names never show in part."""
     assert mask_value(value) == masked
 
 

@@ -6,7 +6,7 @@ are verified over the fields they were hashed with; new events are version 2 and
 covers the names too.
 
 Revision ID: 0003_decrypt_replay
-Revises: 0002_transport
+Revises: 0001_initial
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_decrypt_replay"
-down_revision = "0002_transport"
+down_revision = "0001_initial"
 branch_labels = None
 depends_on = None
 

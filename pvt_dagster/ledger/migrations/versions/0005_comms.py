@@ -6,7 +6,7 @@ key such as an email Message-ID or a Salesforce external id, and the Case id onc
 ``message_digests`` holds one compiled digest email per recipient and interval.
 
 Revision ID: 0005_comms
-Revises: 0004_rules
+Revises: 0003_decrypt_replay
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_comms"
-down_revision = "0004_rules"
+down_revision = "0003_decrypt_replay"
 branch_labels = None
 depends_on = None
 

@@ -1,5 +1,6 @@
-"""``pvt demo``: a demo config, a key pair and three PGP-encrypted member files (one clean, one
-with warnings only, one with a failing rule), written once into a folder. All data is made up."""
+"""``pvt demo``: a demo config, a key pair, three PGP-encrypted member files (one clean, one
+with warnings only, one with a failing rule), a Salesforce token and a TLS certificate for the
+demo's local stand-ins, written once into a folder. All data is made up."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from pvt_dagster.config import load_config
 from pvt_dagster.decrypt import Keystore, encrypt_file, generate_key
+from pvt_dagster.demo.tls import self_signed, valid_for
 from pvt_dagster.ledger import Ledger
 from pvt_dagster.pipeline import HomeLayout
 
@@ -21,6 +23,10 @@ COLUMNS = ["member_id", "first_name", "last_name", "ssn", "phone", "state", "ema
 FIRST = ["Ana", "Ben", "Chloe", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo", "June", "Kai", "Lia"]
 LAST = ["Park", "Okafor", "Silva", "Nguyen", "Muller", "Rossi", "Haddad", "Kowalski", "Ito"]
 STATES = ["CA", "NY", "TX", "WA", "IL", "MA", "CO", "GA", "NC", "DC"]
+#: Where the demo keeps its Salesforce session token and the stand-in's certificate.
+SF_TOKEN = Path("secrets") / "salesforce.token"
+TLS_DIR = Path("tls")
+CERT_DAYS = 825
 
 DEMO_CONFIG = """\
 # PVT Intake demo (written by `pvt demo`). One client, one local drop folder, one
@@ -29,6 +35,28 @@ home: ${PVT_HOME:-home}
 timezone: UTC
 notify:
   ui_base_url: http://127.0.0.1:${PORT:-3000}
+  # `pvt demo run` (`make demo`) starts both stand-ins on 127.0.0.1: every email lands in
+  # mail/ (one .eml file each), every Salesforce Case in salesforce/ (one JSON file each).
+  email:
+    host: 127.0.0.1
+    port: ${PVT_DEMO_SMTP_PORT:-3025}
+    sender: pvt@acme.example
+    security: none
+    timeout_seconds: 10
+  salesforce:
+    instance_url: https://127.0.0.1:${PVT_DEMO_SF_PORT:-3443}
+    session_id: {file: secrets/salesforce.token}
+    ca_bundle: tls/cert.pem               # the stand-in's self-signed certificate
+    fields: {Origin: PVT Intake demo}
+    timeout_seconds: 10
+  routes:
+    - match: {severity: failure}
+      send: [email:ops@acme.example, salesforce]
+    - match: {severity: warning}
+      send: [digest:ops@acme.example]
+  digest_minutes: 1
+  dispatch_seconds: 10
+  retry: {initial_seconds: 10, max_seconds: 120}
 clients:
   acme:
     sources:
@@ -118,12 +146,14 @@ def write_demo(target: Path) -> list[str]:
         config_path.write_text(DEMO_CONFIG, encoding="utf-8")
         done.append(f"wrote {config_path}")
     secret = target / "secrets" / "members.passphrase"
-    if not secret.exists():
-        secret.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        secret.write_text(secrets.token_urlsafe(24) + "\n", encoding="utf-8")
-        os.chmod(secret, 0o600)
+    if _write_secret(secret):
         done.append(f"wrote a passphrase to {secret}")
-    for folder in ("inbox", "archive", "out"):
+    if _write_secret(target / SF_TOKEN):
+        done.append(f"wrote the Salesforce stand-in's session token to {target / SF_TOKEN}")
+    if not valid_for(target / TLS_DIR / "cert.pem", days=7):
+        cert, _key = self_signed(target / TLS_DIR, days=CERT_DAYS)
+        done.append(f"wrote a self-signed certificate for 127.0.0.1 to {cert}")
+    for folder in ("inbox", "archive", "out", "mail", "salesforce"):
         (target / folder).mkdir(exist_ok=True)
     config = load_config(config_path)
     HomeLayout(config.home).ensure_home()
@@ -145,6 +175,16 @@ def write_demo(target: Path) -> list[str]:
             done.append(f"dropped {demo_file.name} ({demo_file.kind}) into {target / 'inbox'}")
         marker.write_text("demo files were dropped once; `make demo-reset` starts over\n")
     return done
+
+
+def _write_secret(path: Path) -> bool:
+    """Write a random secret to ``path`` (0600) unless it exists; whether it was written."""
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.touch(mode=0o600)
+    path.write_text(secrets.token_urlsafe(24) + "\n", encoding="utf-8")
+    return True
 
 
 def _write_encrypted(keystore: Keystore, dst: Path, rows: list[list[str]]) -> None:
