@@ -52,9 +52,11 @@ def cmd_file_show(intake: Intake, args: argparse.Namespace) -> int:
          e["rows"], e["error"] or ""] for e in story["events"]])
     if story["check_results"]:
         print("\nChecks (latest run):")
-        print_table(["PHASE", "CHECK", "SEVERITY", "RESULT", "FAILURES", "ROWS", "SAMPLES"], [
+        print_table(["PHASE", "CHECK", "SEVERITY", "RESULT", "FAILURES", "ROWS", "SAMPLES",
+                     "MESSAGE"], [
             [c["phase"], c["check"], c["severity"], "pass" if c["passed"] else "FAIL",
-             c["failures"], ",".join(map(str, c["rows"][:5])), ", ".join(c["samples"][:3])]
+             c["failures"], ",".join(map(str, c["rows"][:5])), ", ".join(c["samples"][:3]),
+             "" if c["passed"] else (c["message"] or "")[:80]]
             for c in story["check_results"]])
     if story["scrub_changes"]:
         print("\nScrub changes:")

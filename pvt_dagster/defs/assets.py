@@ -22,7 +22,7 @@ from pvt_dagster.defs.metadata import (
 from pvt_dagster.defs.metrics import with_metrics
 from pvt_dagster.defs.names import asset_key_path, partitions_name
 from pvt_dagster.defs.resources import PvtIntakeResource
-from pvt_dagster.errors import ParseError
+from pvt_dagster.errors import FileRejectedError, ParseError, SourceChangedError
 from pvt_dagster.pipeline import (
     run_decrypted,
     run_delivered,
@@ -30,6 +30,7 @@ from pvt_dagster.pipeline import (
     run_scrubbed,
     run_validated,
 )
+from pvt_dagster.pipeline.recording import one_line
 from pvt_dagster.pipeline.validated import unparsed_outcomes
 from pvt_dagster.validation import planned_checks
 
@@ -56,18 +57,30 @@ class _FeedAssets:
                     ) -> dg.AssetsDefinition:
         """An asset that runs one pipeline stage for the partition's file."""
 
-        @dg.asset(key=self.key(stage), deps=deps, kinds={kind}, partitions_def=self.parts,
+        key = self.key(stage)
+
+        # output_required=False: a file that is refused (or changed at the source) is not a
+        # failure; the stage records why, yields no materialization and later stages skip.
+        @dg.asset(key=key, deps=deps, kinds={kind}, partitions_def=self.parts,
                   group_name=self.feed.client, tags={"pvt/feed": self.feed.name},
-                  description=description)
-        def stage_asset(context: dg.AssetExecutionContext,
-                        pvt: PvtIntakeResource) -> dg.MaterializeResult:
+                  description=description, output_required=False)
+        def stage_asset(context: dg.AssetExecutionContext, pvt: PvtIntakeResource,
+                        ) -> Iterator[dg.MaterializeResult | dg.AssetObservation]:
             """Run the stage for one file and report its metadata."""
-            result = run(pvt.get(), context.partition_key, run_id=context.run.run_id)
+            try:
+                result = run(pvt.get(), context.partition_key, run_id=context.run.run_id)
+            except (FileRejectedError, SourceChangedError) as exc:
+                outcome = "rejected" if isinstance(exc, FileRejectedError) else "waiting"
+                context.log.warning(f"{context.partition_key} {outcome}: {one_line(exc)}")
+                yield dg.AssetObservation(asset_key=key, partition=context.partition_key,
+                                          metadata={"outcome": outcome,
+                                                    "reason": one_line(exc)})
+                return
             metadata = to_metadata(result.metadata())
             if extra is not None:
                 metadata.update(extra(result))
             with_metrics(metadata, pvt.get(), context.partition_key, stage)  # plotted per file
-            return dg.MaterializeResult(metadata=metadata)
+            yield dg.MaterializeResult(metadata=metadata)
 
         return stage_asset
 

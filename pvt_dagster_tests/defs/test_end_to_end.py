@@ -105,3 +105,26 @@ def test_unreachable_source_disables_only_its_sensor(intake_env: IntakeEnv,
         assert isinstance(tick(defs, instance, intake_env), dg.SensorResult)
     messages = intake_env.intake().ledger.messages()
     assert [m.kind for m in messages] == ["source_unavailable"]
+
+
+def test_a_duplicate_is_rejected_without_failing_its_run(intake_env: IntakeEnv) -> None:
+    defs = build_definitions(str(intake_env.config_path))
+    payload = intake_env.drop_encrypted("members_one.csv.pgp", csv_bytes(GOOD_ROWS)).read_bytes()
+    with dg.instance_for_test() as instance:
+        tick(defs, instance, intake_env)
+        (first,) = tick(defs, instance, intake_env).run_requests or []
+        job = defs.resolve_job_def(first.job_name or "")
+        assert job.execute_in_process(partition_key=first.partition_key, instance=instance,
+                                      tags=first.tags).success
+        intake_env.drop_plain("members_again.csv.pgp", payload)
+        tick(defs, instance, intake_env)
+        (second,) = tick(defs, instance, intake_env).run_requests or []
+        result = job.execute_in_process(partition_key=second.partition_key, instance=instance,
+                                        tags=second.tags, raise_on_error=False)
+        assert result.success  # a refusal is not a failure: later stages are skipped
+        assert [e.asset_key.path[-1] for e in result.get_asset_materialization_events()] == []
+        observed = [e for e in result.all_events if e.event_type_value == "ASSET_OBSERVATION"]
+        assert len(observed) == 1
+        record = intake_env.intake().ledger.get_file(second.partition_key or "")
+        assert record.status == "rejected" and first.partition_key in (record.error or "")
+        assert len(read_daily(intake_env.out)) == len(GOOD_ROWS)
