@@ -11,6 +11,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from pvt_dagster.demo.launcher import descendants  # one /proc walker for all
+
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
@@ -31,24 +33,6 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes] | None = None,
             return
         time.sleep(0.01)
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
-
-
-def descendants(pid: int) -> list[int]:
-    """Every descendant process of ``pid`` (from /proc), children first."""
-    found: list[int] = []
-    try:
-        tasks = list(Path(f"/proc/{pid}/task").iterdir())
-    except OSError:
-        return found
-    for task in tasks:
-        try:
-            children = (task / "children").read_text().split()
-        except OSError:
-            continue
-        for child in map(int, children):
-            found.append(child)
-            found.extend(descendants(child))
-    return found
 
 
 def kill_tree(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM,
