@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Literal
 
@@ -18,6 +19,9 @@ _PARAMS: dict[str, dict[str, str | int]] = {
 }
 
 
+GEN_KEY_ATTEMPTS = 3
+
+
 def generate_key(keystore: Keystore, *, name: str, email: str, passphrase: str | None,
                  algorithm: Algorithm = "rsa3072") -> str:
     """Generate a key with an encryption subkey that never expires; its fingerprint.
@@ -31,11 +35,18 @@ def generate_key(keystore: Keystore, *, name: str, email: str, passphrase: str |
                                     "name_email": email, "expire_date": 0}
     if passphrase:
         params["passphrase"] = passphrase
-    text = keystore.gpg.gen_key_input(no_protection=not passphrase, **params)
-    result = keystore.gpg.gen_key(gpg_text(text))
-    if not result.fingerprint:
-        raise KeystoreError(f"gpg could not generate a key for {email}: {result.status}")
-    return str(result.fingerprint)
+    text = gpg_text(keystore.gpg.gen_key_input(no_protection=not passphrase, **params))
+    status = ""
+    for attempt in range(GEN_KEY_ATTEMPTS):
+        result = keystore.gpg.gen_key(text)
+        if result.fingerprint:
+            return str(result.fingerprint)
+        # gpg 2.2 now and then fails a batch generation while its agent is starting up (seen
+        # on loaded machines); a fresh agent succeeds.
+        status = str(result.status)
+        keystore.stop_agent()
+        time.sleep(0.5 * (attempt + 1))
+    raise KeystoreError(f"gpg could not generate a key for {email}: {status}")
 
 
 def export_public_key(keystore: Keystore, ident: str) -> str:

@@ -100,6 +100,7 @@ def test_server_killed_mid_transfer_is_retried_after_restart(intake_env: IntakeE
         intake.close()
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_server_down_for_every_retry_fails_and_is_not_hammered(intake_env: IntakeEnv,
                                                                sshd: SshServer) -> None:
     use_source(intake_env, sshd.source_yaml(),
