@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from pvt_dagster.errors import LedgerError, UnknownFileError
 from pvt_dagster.ledger.engine import LedgerBase
+from pvt_dagster.ledger.keys import make_file_key
 from pvt_dagster.ledger.models import File
 from pvt_dagster.ledger.observations import upsert_observations
 from pvt_dagster.ledger.records import (
@@ -25,7 +26,6 @@ from pvt_dagster.ledger.records import (
     one_line,
 )
 from pvt_dagster.ledger.timeutil import ensure_utc, utcnow
-from pvt_dagster.polling.keys import make_file_key
 
 _KEY_ATTEMPTS = 20
 FIXED_FIELDS = frozenset({"id", "key", "chain_head", "event_count", "updated_at"})

@@ -1,7 +1,9 @@
-"""Polling: file keys, feed matching, constraints, quiescence and discovery over observations."""
+"""Polling: feed matching, constraints, quiescence and discovery over observations (file keys
+are assigned by the ledger; their helpers are re-exported here)."""
 
 from __future__ import annotations
 
+from pvt_dagster.ledger.keys import UNMATCHED_FEED, key_slug, make_file_key, slugify
 from pvt_dagster.polling.constraints import constraint_violation
 from pvt_dagster.polling.discovery import (
     DISAPPEARED,
@@ -12,7 +14,6 @@ from pvt_dagster.polling.discovery import (
     observe,
     poll_source,
 )
-from pvt_dagster.polling.keys import UNMATCHED_FEED, key_slug, make_file_key, slugify
 from pvt_dagster.polling.matching import match_feed
 from pvt_dagster.polling.quiescence import is_quiesced
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from pvt_dagster.polling import make_file_key, slugify
+from pvt_dagster.ledger.keys import make_file_key, slugify
 
 T0 = datetime(2024, 5, 1, 12, 30, 45, tzinfo=UTC)
 SAFE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")
