@@ -39,7 +39,8 @@ def sqlite_path(url: URL) -> Path | None:
 def _prepare_sqlite_file(path: Path) -> None:
     """Create the parent folder 0700 and the database file 0600 if they are missing."""
     if not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=0o700)
+        # exist_ok: several processes may open a new ledger at the same moment.
+        path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
     if not path.exists():
         fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
         os.close(fd)
