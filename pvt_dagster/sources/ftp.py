@@ -32,6 +32,7 @@ from pvt_dagster.sources.ftp_commands import (
 )
 from pvt_dagster.sources.remote import (
     archive_folder,
+    archive_target,
     free_name,
     is_unsafe_name,
     parse_ftp_time,
@@ -53,9 +54,7 @@ class FtpFolderSource:
         self.label = f"source {name} ({config.kind}://{config.host}:{config.port})"
         self._ftp: ftplib.FTP | None = None
         self._mlsd = False
-        policy = config.after_transfer
-        self._archive = (archive_folder(self.root, policy.removeprefix("archive:"))
-                         if policy.startswith("archive:") else None)
+        self._archive = archive_target(self.root, config.after_transfer)
 
     # -- connection -------------------------------------------------------------------------
 

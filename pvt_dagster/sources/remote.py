@@ -33,6 +33,13 @@ def archive_folder(root: str, destination: str) -> str:
     return posixpath.normpath(posixpath.join(root, destination))
 
 
+def archive_target(root: str, after_transfer: str) -> str | None:
+    """The archive folder of an ``archive:PATH`` policy (see ``archive_folder``), else None."""
+    if not after_transfer.startswith("archive:"):
+        return None
+    return archive_folder(root, after_transfer.removeprefix("archive:"))
+
+
 def relative_to_root(root: str, path: str) -> str:
     """``path`` relative to ``root`` when it is under it, else the absolute path."""
     rel = posixpath.relpath(path, root)

@@ -29,6 +29,7 @@ from pvt_dagster.sources.hostkeys import (
 from pvt_dagster.sources.local import entry_kind
 from pvt_dagster.sources.remote import (
     archive_folder,
+    archive_target,
     free_name,
     is_unsafe_name,
     relative_to_root,
@@ -64,9 +65,7 @@ class SftpFolderSource:
         self.label = f"source {name} ({host_entry(config.host, config.port)})"
         self._client: paramiko.SSHClient | None = None
         self._sftp: paramiko.SFTPClient | None = None
-        policy = config.after_transfer
-        self._archive = (archive_folder(self.root, policy.removeprefix("archive:"))
-                         if policy.startswith("archive:") else None)
+        self._archive = archive_target(self.root, config.after_transfer)
 
     # -- connection -------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from pvt_dagster.config.models import HttpSource, ImapSource, S3Source
 from pvt_dagster.config.sources import SUPPORTED_SOURCE_KINDS
-from pvt_dagster.sources import OPENERS
+from pvt_dagster.sources import IMPLEMENTATIONS
 
 IMAP = {"kind": "imap", "host": "mail.example.org", "username": "u",
         "password": {"env": "P"}}
@@ -16,7 +16,7 @@ IMAP = {"kind": "imap", "host": "mail.example.org", "username": "u",
 
 def test_the_three_kinds_are_supported_and_registered() -> None:
     assert {"s3", "imap", "http"} <= SUPPORTED_SOURCE_KINDS
-    assert {"s3", "imap", "http"} <= set(OPENERS)
+    assert {"s3", "imap", "http"} <= set(IMPLEMENTATIONS)
 
 
 @pytest.mark.parametrize(("model", "fields", "message"), [
