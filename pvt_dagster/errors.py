@@ -41,7 +41,8 @@ so that callers, the ledger and the Dagster UI see one readable line without PII
     ├── NotifyError                 a message could not be sent on a channel (comms)
     │   ├── ChannelUnavailableError the channel is down or refused for now; retried with backoff
     │   └── ChannelRejectedError    the channel refused the message for good (bad address, request)
-    └── DemoError                   the local demo cannot start (a port is taken, dagster missing)
+    ├── DemoError                   the local demo cannot start (a port is taken, dagster missing)
+    └── InstanceNotFoundError       the Dagster instance is not found (DAGSTER_HOME)
 """
 
 from __future__ import annotations
@@ -216,3 +217,16 @@ class ChannelRejectedError(NotifyError):
 
 class DemoError(PvtError):
     """The local demo (``pvt demo run``) cannot start: a port is taken, dagster is missing."""
+
+
+class InstanceNotFoundError(PvtError):
+    """The Dagster instance the stages run in cannot be found (``DAGSTER_HOME``)."""
+
+
+def one_line(exc: BaseException) -> str:
+    """A readable one-line error for the ledger, messages and the UI. Only our own errors carry
+    their text: a third-party message might quote data, so it is reduced to its class name."""
+    if isinstance(exc, PvtError):
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        return text[:500]
+    return f"internal error ({type(exc).__name__}); see the run's logs"

@@ -30,8 +30,8 @@ from pvt_dagster.decrypt import Keystore
 from pvt_dagster.demo.services import SF_PORT_ENV, SMTP_PORT_ENV, DemoServices
 from pvt_dagster.errors import DemoError
 from pvt_dagster.ledger.timeutil import utcnow
-from pvt_dagster.pipeline import Intake, run_stages
-from pvt_dagster_tests.support.flow import poll
+from pvt_dagster.pipeline import Intake
+from pvt_dagster_tests.support.flow import poll, run_file
 from pvt_dagster_tests.support.servers.common import free_port, wait_for_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -69,7 +69,7 @@ def _run_demo_files(intake: Intake) -> None:
     ready = poll(intake, source_name="dropbox", seconds_later=5).ready
     assert len(ready) == 3
     for record in ready:
-        run_stages(intake, record.key, run_id="demo-run")
+        run_file(intake, record.key)
 
 
 def test_demo_files_end_as_promised(demo_dir: Path) -> None:

@@ -24,6 +24,7 @@ from pvt_dagster.cli import (
 from pvt_dagster.errors import (
     ConfigError,
     ConfigNotFoundError,
+    InstanceNotFoundError,
     LedgerUnavailableError,
     PvtError,
     UsageError,
@@ -71,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc, EXIT_BAD)
     except UsageError as exc:
         return _fail(exc, EXIT_USAGE)
-    except LedgerUnavailableError as exc:
+    except (LedgerUnavailableError, InstanceNotFoundError) as exc:
         return _fail(exc, EXIT_ENV)
     except PvtError as exc:
         return _fail(exc, EXIT_BAD)

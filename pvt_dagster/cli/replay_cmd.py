@@ -1,5 +1,6 @@
 """``pvt replay KEY [--from STAGE]`` and ``pvt ingest C/F FILE``: operator actions that run a
-file's stages from the command line, showing each stage as it finishes."""
+file's feed job in the Dagster instance of ``$DAGSTER_HOME`` (the one the UI shows), showing
+each stage as it ends."""
 
 from __future__ import annotations
 
@@ -9,52 +10,62 @@ from pathlib import Path
 
 from pvt_dagster.cli.keys_cmd import acting_user
 from pvt_dagster.cli.parsing import Subparsers
+from pvt_dagster.defs.launch import dagster_instance, run_file_job
+from pvt_dagster.defs.location import build_location
+from pvt_dagster.defs.names import TAG_REPLAY
 from pvt_dagster.pipeline import STAGES, Intake
-from pvt_dagster.pipeline.replay import ReplayResult, ingest_file, replay_file
+from pvt_dagster.pipeline.replay import FileToRun, prepare_ingest, prepare_replay
 
 OK_STATUSES = ("delivered",)
 
 
-def _progress(stage: str, outcome: str, seconds: float, error: str | None) -> None:
-    """One line per finished stage, on stderr so stdout stays for results."""
-    line = f"  {stage:<10} {outcome:<5} {seconds:7.2f} s"
-    print(line + (f"  {error}" if error else ""), file=sys.stderr, flush=True)
-
-
-def _finish(intake: Intake, result: ReplayResult, what: str) -> int:
-    """Print the outcome (and the file's error); exit 1 unless the file ended delivered."""
-    print(f"{what} {result.key}: {result.status} (run {result.run_id})")
-    if result.status in OK_STATUSES:
+def _run(intake: Intake, todo: FileToRun, what: str, tags: dict[str, str]) -> int:
+    """Run the file's job from its first stage, print each stage and the outcome; exit 1
+    unless the file ended delivered."""
+    if todo.refused is not None:
+        print(f"{what} {todo.key}: rejected: {todo.refused}")
+        return 1
+    instance = dagster_instance()
+    print(f"running {todo.feed.qualified_name} from {todo.from_stage} for {todo.key}",
+          file=sys.stderr, flush=True)
+    run = run_file_job(build_location(intake.config), instance, todo.feed, todo.key,
+                       from_stage=todo.from_stage, tags=tags)
+    for step in run.steps:
+        seconds = f"{step.seconds:7.2f} s" if step.seconds is not None else "        -"
+        print(f"  {step.stage:<10} {step.outcome:<7} {seconds}", file=sys.stderr, flush=True)
+    record = intake.ledger.get_file(todo.key)
+    print(f"{what} {todo.key}: {record.status} (run {run.run_id})")
+    if record.status in OK_STATUSES:
         return 0
-    error = intake.ledger.get_file(result.key).error
-    if error:
-        print(f"  error: {error}")
+    if record.error:
+        print(f"  error: {record.error}")
     return 1
 
 
 def cmd_replay(intake: Intake, args: argparse.Namespace) -> int:
     """Rebuild a file's outputs from the vault, from STAGE on (default: decrypted)."""
-    print(f"replaying {args.key} from {args.from_stage}", file=sys.stderr, flush=True)
-    result = replay_file(intake, args.key, from_stage=args.from_stage, user=acting_user(),
-                         on_stage=_progress)
-    return _finish(intake, result, "replayed")
+    dagster_instance()  # before anything is recorded: no instance, no replay
+    todo = prepare_replay(intake, args.key, from_stage=args.from_stage, user=acting_user())
+    return _run(intake, todo, "replayed", {TAG_REPLAY: args.from_stage})
 
 
 def cmd_ingest(intake: Intake, args: argparse.Namespace) -> int:
     """Take a file handed over by other means into a feed and run every stage."""
     feed = intake.parse_feed_name(args.feed)
+    dagster_instance()
     print(f"ingesting {Path(args.file).name} into {feed.qualified_name}", file=sys.stderr,
           flush=True)
-    result = ingest_file(intake, feed, Path(args.file), user=acting_user(), on_stage=_progress)
-    return _finish(intake, result, "ingested")
+    todo = prepare_ingest(intake, feed, Path(args.file), user=acting_user())
+    return _run(intake, todo, "ingested", {TAG_REPLAY: "ingest"})
 
 
 def register(sub: Subparsers) -> None:
     """Add ``pvt replay`` and ``pvt ingest``."""
-    replay = sub.add_parser("replay", help="rebuild a file's outputs from the vault")
+    replay = sub.add_parser("replay", help="run a file's stages again, as a Dagster run")
     replay.add_argument("key")
     replay.add_argument("--from", dest="from_stage", default="decrypted", choices=STAGES,
-                        help="first stage to run again (default: decrypted)")
+                        help="first stage to run again (default: decrypted; raw transfers "
+                             "a file again that never reached the vault)")
     replay.set_defaults(run=cmd_replay, needs_intake=True)
     ingest = sub.add_parser("ingest", help="take in a file handed over by other means")
     ingest.add_argument("feed", help="client/feed")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pvt_dagster.comms.channels import Channel, channel_problem, parse_channel
 from pvt_dagster.comms.dispatcher import Dispatcher, DispatchReport
+from pvt_dagster.comms.failures import report_run_failure, report_step_failure
 from pvt_dagster.comms.pii import has_pii, mask_pii
 from pvt_dagster.comms.resolution import record_recoveries, record_recovery
 from pvt_dagster.comms.routing import route
@@ -19,5 +20,7 @@ __all__ = [
     "parse_channel",
     "record_recoveries",
     "record_recovery",
+    "report_run_failure",
+    "report_step_failure",
     "route",
 ]

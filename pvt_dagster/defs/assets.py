@@ -22,7 +22,7 @@ from pvt_dagster.defs.metadata import (
 from pvt_dagster.defs.metrics import with_metrics
 from pvt_dagster.defs.names import asset_key_path, partitions_name
 from pvt_dagster.defs.resources import PvtIntakeResource
-from pvt_dagster.errors import FileRejectedError, ParseError, SourceChangedError
+from pvt_dagster.errors import ParseError
 from pvt_dagster.pipeline import (
     run_decrypted,
     run_delivered,
@@ -30,7 +30,8 @@ from pvt_dagster.pipeline import (
     run_scrubbed,
     run_validated,
 )
-from pvt_dagster.pipeline.recording import one_line
+from pvt_dagster.pipeline.outcomes import NotDone
+from pvt_dagster.pipeline.raw import TransferAttempt
 from pvt_dagster.pipeline.validated import unparsed_outcomes
 from pvt_dagster.validation import planned_checks
 
@@ -59,22 +60,23 @@ class _FeedAssets:
 
         key = self.key(stage)
 
-        # output_required=False: a file that is refused (or changed at the source) is not a
-        # failure; the stage records why, yields no materialization and later stages skip.
+        # output_required=False: a file that is refused, waits (changed at its source) or is
+        # blocked by failure rules is not a failure of the stage: it says why in an
+        # observation, yields no materialization, and later stages skip.
         @dg.asset(key=key, deps=deps, kinds={kind}, partitions_def=self.parts,
                   group_name=self.feed.client, tags={"pvt/feed": self.feed.name},
                   description=description, output_required=False)
         def stage_asset(context: dg.AssetExecutionContext, pvt: PvtIntakeResource,
                         ) -> Iterator[dg.MaterializeResult | dg.AssetObservation]:
             """Run the stage for one file and report its metadata."""
-            try:
-                result = run(pvt.get(), context.partition_key, run_id=context.run.run_id)
-            except (FileRejectedError, SourceChangedError) as exc:
-                outcome = "rejected" if isinstance(exc, FileRejectedError) else "waiting"
-                context.log.warning(f"{context.partition_key} {outcome}: {one_line(exc)}")
+            result = run(pvt.get(), context.partition_key, run_id=context.run.run_id,
+                         **stage_kwargs(context, stage))
+            if isinstance(result, NotDone):
+                context.log.warning(f"{context.partition_key} {result.outcome}: "
+                                    f"{result.reason}")
                 yield dg.AssetObservation(asset_key=key, partition=context.partition_key,
-                                          metadata={"outcome": outcome,
-                                                    "reason": one_line(exc)})
+                                          metadata={"outcome": result.outcome,
+                                                    "reason": result.reason})
                 return
             metadata = to_metadata(result.metadata())
             if extra is not None:
@@ -83,6 +85,21 @@ class _FeedAssets:
             yield dg.MaterializeResult(metadata=metadata)
 
         return stage_asset
+
+
+def stage_kwargs(context: dg.AssetExecutionContext, stage: str) -> dict[str, Any]:
+    """What a stage takes from the Dagster layer: ``raw`` tells the run's log about each
+    failed transfer attempt as it happens, so retries show in the UI."""
+    if stage != "raw":
+        return {}
+
+    def on_attempt(attempt: TransferAttempt) -> None:
+        then = (f"retrying in {attempt.retry_in:.1f} s" if attempt.retry_in is not None
+                else "giving up")
+        context.log.warning(f"transfer attempt {attempt.attempt} of {attempt.of} for "
+                            f"{context.partition_key} failed: {attempt.error}; {then}")
+
+    return {"on_attempt": on_attempt}
 
 
 def build_feed_assets(feed: FeedRef) -> list[dg.AssetsDefinition]:

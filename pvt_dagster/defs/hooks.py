@@ -6,9 +6,8 @@ No ``from __future__ import annotations``: Dagster inspects the hook functions."
 
 import dagster as dg
 
-from pvt_dagster.comms import record_recovery
-from pvt_dagster.errors import PvtError, UnknownFileError
-from pvt_dagster.pipeline.recording import one_line
+from pvt_dagster.comms import record_recovery, report_step_failure
+from pvt_dagster.errors import PvtError, one_line
 
 PARTITION_TAG = "dagster/partition"
 
@@ -20,33 +19,20 @@ def step_file_and_stage(context: dg.HookContext) -> tuple[str | None, str]:
     return key, context.op.name.rsplit("__", 1)[-1]
 
 
-def report_failure(context: dg.HookContext) -> None:
-    """Queue the failure message of a failed step (idempotent)."""
-    key, stage = step_file_and_stage(context)
-    if key is None:
-        return
-    ledger = context.resources.pvt.get().ledger
-    try:
-        record = ledger.get_file(key)
-    except UnknownFileError:
-        return
-    exc = context.op_exception
-    error = one_line(exc) if exc is not None else "the step failed; see the run's logs"
-    ledger.record_message(
-        dedupe_key=f"{key}:{stage}:{context.run_id}:error", client=record.client,
-        feed=record.feed, file_key=key, stage=stage, kind=f"{stage}_failed",
-        severity="failure", text=f"{key} failed at {stage}: {error}",
-        details={"run_id": context.run_id, "reported_by": "hook",
-                 "error_class": type(exc).__name__ if exc is not None else None})
-
-
 @dg.failure_hook(name="pvt_report_failure", required_resource_keys={"pvt"})
 def pvt_failure_hook(context: dg.HookContext) -> None:
     """Report a failed step to the communication manager's outbox."""
+    key, stage = step_file_and_stage(context)
+    if key is None:
+        return
+    exc = context.op_exception
     try:
-        report_failure(context)
-    except PvtError as exc:
-        context.log.warning(f"the failure could not be queued as a message: {one_line(exc)}")
+        report_step_failure(
+            context.resources.pvt.get().ledger, key, stage, run_id=context.run_id,
+            error=one_line(exc) if exc is not None else "the step failed; see the run's logs",
+            error_class=type(exc).__name__ if exc is not None else None)
+    except PvtError as exc2:
+        context.log.warning(f"the failure could not be queued as a message: {one_line(exc2)}")
 
 
 @dg.success_hook(name="pvt_report_success", required_resource_keys={"pvt"})

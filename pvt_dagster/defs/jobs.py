@@ -3,25 +3,22 @@ two seconds a step on small machines)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
 
 import dagster as dg
-
-if TYPE_CHECKING:  # the type is not exported by name; only annotations use it
-    from dagster._core.definitions.unresolved_asset_job_definition import (
-        UnresolvedAssetJobDefinition as FeedJob,
-    )
 
 from pvt_dagster.config.models import FeedRef
 from pvt_dagster.defs.hooks import pvt_failure_hook, pvt_success_hook
 from pvt_dagster.defs.names import TAG_CLIENT, TAG_FEED, asset_key_path, job_name
+from pvt_dagster.domain import STAGES
 
 
-def build_feed_job(feed: FeedRef) -> FeedJob:
-    """The job the discovery sensor launches for each ready file of ``feed``."""
-    stages = ("raw", "decrypted", "validated", "scrubbed", "delivered")
-    selection = dg.AssetSelection.assets(*(dg.AssetKey(asset_key_path(feed, s)) for s in stages))
-    return dg.define_asset_job(
+def build_feed_job(feed: FeedRef, assets: Sequence[dg.AssetsDefinition],
+                   resources: Mapping[str, object]) -> dg.JobDefinition:
+    """The job the discovery sensor launches for each ready file of ``feed`` (resolved
+    against the feed's own assets)."""
+    selection = dg.AssetSelection.assets(*(dg.AssetKey(asset_key_path(feed, s)) for s in STAGES))
+    job = dg.define_asset_job(
         name=job_name(feed),
         selection=selection,
         executor_def=dg.in_process_executor,
@@ -30,3 +27,5 @@ def build_feed_job(feed: FeedRef) -> FeedJob:
         tags={TAG_FEED: feed.qualified_name, TAG_CLIENT: feed.client},
         hooks={pvt_failure_hook, pvt_success_hook},  # report to the communication manager
     )
+    return dg.Definitions(assets=assets, jobs=[job], resources=resources).resolve_job_def(
+        job_name(feed))

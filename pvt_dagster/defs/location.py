@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import dagster as dg
 
 from pvt_dagster.config.models import PvtConfig
@@ -15,17 +13,17 @@ from pvt_dagster.defs.names import job_name
 from pvt_dagster.defs.resources import PvtIntakeResource
 from pvt_dagster.defs.sensors import build_discovery_sensor
 
-if TYPE_CHECKING:
-    from pvt_dagster.defs.jobs import FeedJob
-
 
 def build_location(config: PvtConfig) -> dg.Definitions:
     """Every feed's assets and job, one discovery sensor per source, and the messaging sensors."""
+    assert config.path is not None, "the loader sets the config path"
+    resources = {"pvt": PvtIntakeResource(config_path=str(config.path))}
     assets: list[dg.AssetsDefinition] = []
-    jobs: dict[str, FeedJob] = {}
+    jobs: dict[str, dg.JobDefinition] = {}
     for feed in config.feeds():
-        assets.extend(build_feed_assets(feed))
-        jobs[job_name(feed)] = build_feed_job(feed)
+        feed_assets = build_feed_assets(feed)
+        assets.extend(feed_assets)
+        jobs[job_name(feed)] = build_feed_job(feed, feed_assets, resources)
     sensors = []
     for client, client_config in config.clients.items():
         for source_name in client_config.sources:
@@ -37,9 +35,6 @@ def build_location(config: PvtConfig) -> dg.Definitions:
     sensors.append(build_dispatch_sensor(config.notify.dispatch_seconds))
     if jobs:
         sensors.append(build_run_failure_sensor(list(jobs.values())))
-    assert config.path is not None, "the loader sets the config path"
     release = [release_hold_job] if jobs else []  # operations: release a feed on hold
-    return dg.Definitions(
-        assets=assets, jobs=[*jobs.values(), *release], sensors=sensors,
-        resources={"pvt": PvtIntakeResource(config_path=str(config.path))},
-    )
+    return dg.Definitions(assets=assets, jobs=[*jobs.values(), *release], sensors=sensors,
+                          resources=resources)

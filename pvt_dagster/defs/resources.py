@@ -1,28 +1,35 @@
 """The one resource: where the ``pvt.yaml`` is. Secrets never sit in a resource field; the
-managers resolve them when used."""
+managers resolve them when used. Each run, sensor tick and hook context opens its own Intake
+when it starts and closes it when it ends (Dagster's resource lifecycle), so nothing is shared
+between the threads that evaluate sensors."""
 
 from __future__ import annotations
 
-import os
-import threading
-
 import dagster as dg
+from pydantic import PrivateAttr
 
 from pvt_dagster.pipeline import Intake
 
-_CACHE: dict[tuple[int, str], Intake] = {}
-_LOCK = threading.Lock()
-
 
 class PvtIntakeResource(dg.ConfigurableResource):
-    """The loaded ``pvt.yaml`` with its ledger and keystore, one per process."""
+    """The loaded ``pvt.yaml`` with its ledger and keystore, for one run or sensor tick."""
 
     config_path: str
+    _intake: Intake | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Load the config; the ledger opens on first use."""
+        self._intake = Intake.from_path(self.config_path)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        """Release the ledger's connections (the keystore's gpg-agent is left to serve
+        other runs on the same keystore)."""
+        if self._intake is not None:
+            self._intake.close(stop_agent=False)
+            self._intake = None
 
     def get(self) -> Intake:
-        """The Intake for this config path, opened once per process and shared by threads."""
-        cache_key = (os.getpid(), self.config_path)
-        with _LOCK:
-            if cache_key not in _CACHE:
-                _CACHE[cache_key] = Intake.from_path(self.config_path)
-            return _CACHE[cache_key]
+        """The Intake of this run or tick."""
+        if self._intake is None:  # used outside Dagster's lifecycle (tests, scripts)
+            self._intake = Intake.from_path(self.config_path)
+        return self._intake

@@ -85,6 +85,9 @@ class File(Base):
     event_count: Mapped[int] = mapped_column(Integer, default=0)
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     run_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # 0007_stage_outputs: what the later stages read, as typed columns.
+    decrypted_sha256: Mapped[str | None] = mapped_column(SHA)
+    scrubbed_sha256: Mapped[str | None] = mapped_column(SHA)
 
 
 class ManifestEvent(Base):

@@ -81,6 +81,8 @@ class FileRecord:
     event_count: int
     metrics: dict[str, Any]
     run_seq: int
+    decrypted_sha256: str | None = None
+    scrubbed_sha256: str | None = None
 
     @property
     def vault_slug(self) -> str:
@@ -237,6 +239,7 @@ def file_record(row: models.File | Any) -> FileRecord:
         error=row.error, vault_path=row.vault_path, discovered_at=row.discovered_at,
         received_at=row.received_at, updated_at=row.updated_at, chain_head=row.chain_head,
         event_count=row.event_count, metrics=dict(row.metrics or {}), run_seq=row.run_seq,
+        decrypted_sha256=row.decrypted_sha256, scrubbed_sha256=row.scrubbed_sha256,
     )
 
 

@@ -9,7 +9,6 @@ from pvt_dagster.pipeline.intake import Intake
 from pvt_dagster.pipeline.layout import STAGES, HomeLayout
 from pvt_dagster.pipeline.raw import RawResult, run_raw
 from pvt_dagster.pipeline.scrubbed import ScrubbedResult, run_scrubbed
-from pvt_dagster.pipeline.sequence import run_stages
 from pvt_dagster.pipeline.validated import ValidatedResult, run_validated
 
 __all__ = [
@@ -25,6 +24,5 @@ __all__ = [
     "run_delivered",
     "run_raw",
     "run_scrubbed",
-    "run_stages",
     "run_validated",
 ]

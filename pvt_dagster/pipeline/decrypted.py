@@ -67,7 +67,8 @@ def run_decrypted(intake: Intake, key: str, *, run_id: str) -> DecryptedResult:
         draft.output_sha256, draft.bytes = out.sha256, out.bytes
         result = DecryptedResult(out.sha256, out.bytes, out.seconds, out.key_fingerprint,
                                  out.signer)
-        mark_done(ledger, record, "decrypted", metrics=result.metadata())
+        mark_done(ledger, record, "decrypted", metrics=result.metadata(),
+                  decrypted_sha256=out.sha256)
     if out.key_expired is not None:
         _report_expired(intake, record, out, run_id)
     return result

@@ -54,7 +54,7 @@ def _deliver(intake: Intake, feed: FeedRef, record: FileRecord, target: object,
              scrubbed: Path, day: date, draft: EventDraft) -> TargetResult:
     """Deliver to one target and fill in its manifest event."""
     key = record.key
-    sha = (record.metrics or {}).get("scrubbed", {}).get("sha256")
+    sha = record.scrubbed_sha256
     if isinstance(target, DailyCsvTarget):
         out = deliver_daily_csv(scrubbed, target_dir=target.dir, feed=feed.name, day=day,
                                 file_key=key)
@@ -93,7 +93,7 @@ def run_delivered(intake: Intake, key: str, *, run_id: str) -> DeliveredResult:
     for target in feed.config.deliver:
         with recorded_stage(ledger, key, stage="delivered", action=f"deliver:{target.kind}",
                             run_id=run_id) as draft:
-            draft.input_sha256 = (record.metrics or {}).get("scrubbed", {}).get("sha256")
+            draft.input_sha256 = record.scrubbed_sha256
             results.append(_deliver(intake, feed, record, target, scrubbed, day, draft))
     result = DeliveredResult(results)
     mark_done(ledger, ledger.get_file(key), "delivered", metrics=result.metadata())

@@ -3,12 +3,13 @@ the ``pvt`` command so both run exactly the same stage code."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 from pvt_dagster.config import load_config
-from pvt_dagster.config.models import FeedRef, PvtConfig
+from pvt_dagster.config.models import FeedRef, LocalSource, PvtConfig, SourceConfig
 from pvt_dagster.decrypt import Keystore
 from pvt_dagster.errors import UsageError
 from pvt_dagster.ledger import FileRecord, Ledger
@@ -17,13 +18,26 @@ from pvt_dagster.sources import open_source
 from pvt_dagster.sources.base import Source
 from pvt_dagster.tracking import sync_registry
 
+#: The source of files handed over with ``pvt ingest`` (not an identifier, so no configured
+#: source can have this name): the file's own folder, where the file is left as it is.
+INGEST_SOURCE = "_ingest"
+
+
+def handed_over(path: Path) -> tuple[Source, str]:
+    """An open source over a handed-over file's folder, and the file's path in it."""
+    config = LocalSource(kind="local", path=str(path.parent), after_transfer="keep")
+    return open_source(INGEST_SOURCE, config), path.name
+
 
 @dataclass
 class Intake:
-    """Config, ledger, keystore and home layout for one ``pvt.yaml``."""
+    """Config, ledger, keystore and home layout for one ``pvt.yaml``. The ledger and keystore
+    open on first use, under a lock (threads may share an Intake)."""
 
     config: PvtConfig
     _ledger: Ledger | None = field(default=None, repr=False)
+    _keystore: Keystore | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def from_path(cls, path: str | Path | None = None) -> Intake:
@@ -38,20 +52,24 @@ class Intake:
     @property
     def ledger(self) -> Ledger:
         """The ledger, opened on first use and migrated (under a lock) if it is behind."""
-        if self._ledger is None:
-            self.layout.ensure_home()
-            ledger = Ledger.for_config(self.config)
-            if not ledger.is_up_to_date():
-                ledger.upgrade()
-            sync_registry(ledger, self.config)  # the process registry follows the config
-            self._ledger = ledger
-        return self._ledger
+        with self._lock:
+            if self._ledger is None:
+                self.layout.ensure_home()
+                ledger = Ledger.for_config(self.config)
+                if not ledger.is_up_to_date():
+                    ledger.upgrade()
+                sync_registry(ledger, self.config)  # the process registry follows the config
+                self._ledger = ledger
+            return self._ledger
 
-    @cached_property
+    @property
     def keystore(self) -> Keystore:
-        """The GnuPG keystore under the PVT home."""
-        self.layout.ensure_home()
-        return Keystore(self.config.gnupghome)
+        """The GnuPG keystore, opened on first use."""
+        with self._lock:
+            if self._keystore is None:
+                self.layout.ensure_home()
+                self._keystore = Keystore(self.config.gnupghome)
+            return self._keystore
 
     def feed(self, client: str, feed: str | None) -> FeedRef:
         """A feed by name; UsageError if the config does not declare it."""
@@ -76,11 +94,27 @@ class Intake:
         """An open source of a client; SourceError if its kind is not supported."""
         return open_source(source_name, self.config.clients[client].sources[source_name])
 
-    def close(self) -> None:
-        """Release the ledger's connections and stop the keystore's gpg-agent if we used it."""
-        if self._ledger is not None:
-            self._ledger.close()
-            self._ledger = None
-        keystore = self.__dict__.pop("keystore", None)
-        if keystore is not None:
+    def source_config_of(self, record: FileRecord) -> SourceConfig:
+        """The config of the source a file came from (a handed-over file's is its folder,
+        kept as it is)."""
+        if record.source == INGEST_SOURCE:
+            return LocalSource(kind="local", path=str(Path(record.path).parent),
+                               after_transfer="keep")
+        return self.config.clients[record.client].sources[record.source]
+
+    def source_of(self, record: FileRecord) -> tuple[Source, str]:
+        """An open source the file came from, and the file's path in it."""
+        if record.source == INGEST_SOURCE:
+            return handed_over(Path(record.path))
+        return self.source(record.client, record.source), record.path
+
+    def close(self, *, stop_agent: bool = True) -> None:
+        """Release the ledger's connections, and stop the keystore's gpg-agent if we used it
+        (unless ``stop_agent`` is False: other processes may be using the same keystore)."""
+        with self._lock:
+            ledger, keystore = self._ledger, self._keystore
+            self._ledger = self._keystore = None
+        if ledger is not None:
+            ledger.close()
+        if keystore is not None and stop_agent:
             keystore.stop_agent()

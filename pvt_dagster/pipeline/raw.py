@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 from pvt_dagster.config.models import TransferConfig
 from pvt_dagster.errors import (
-    FileRejectedError,
     PvtError,
     ServerIdentityError,
     SourceAuthError,
@@ -19,10 +19,12 @@ from pvt_dagster.errors import (
     TransportError,
     VaultConflictError,
     VaultIntegrityError,
+    one_line,
 )
 from pvt_dagster.ledger import FileRecord, Ledger
 from pvt_dagster.pipeline.intake import Intake
-from pvt_dagster.pipeline.recording import one_line, recorded_stage, utcnow
+from pvt_dagster.pipeline.outcomes import Refused, Waiting
+from pvt_dagster.pipeline.recording import EventDraft, recorded_stage, utcnow
 from pvt_dagster.polling.discovery import DISAPPEARED
 from pvt_dagster.sources.base import RemoteEntry, Source
 from pvt_dagster.transport import Received, after_transfer, receive, sha256_file
@@ -30,6 +32,20 @@ from pvt_dagster.transport import Received, after_transfer, receive, sha256_file
 # Errors a retry cannot fix: the file changed (polling waits again), a write-once clash,
 # credentials or a server identity that are refused.
 FINAL = (SourceChangedError, VaultConflictError, SourceAuthError, ServerIdentityError)
+
+
+@dataclass(frozen=True)
+class TransferAttempt:
+    """A failed transfer attempt, told to the caller as it happens (the UI shows each)."""
+
+    attempt: int
+    of: int
+    error: str
+    retry_in: float | None  # seconds until the next attempt; None when this was the last
+
+
+#: Told about each failed attempt of a transfer.
+AttemptCallback = Callable[[TransferAttempt], None]
 
 
 @dataclass(frozen=True)
@@ -51,35 +67,40 @@ class RawResult:
 
 
 def run_raw(intake: Intake, key: str, *, run_id: str,
-            sleep: Callable[[float], None] = time.sleep) -> RawResult:
+            sleep: Callable[[float], None] = time.sleep,
+            on_attempt: AttemptCallback | None = None) -> RawResult | Refused | Waiting:
     """Receive a file into the vault (idempotent: a received file is only re-verified),
-    retrying with exponential backoff per the client's ``transfer`` settings."""
+    retrying with exponential backoff per the client's ``transfer`` settings. A refused file
+    (duplicate, gone from the source) and a file that changed after it settled are values,
+    not errors: the first stays at its source, the second waits to settle again."""
     ledger = intake.ledger
     record = ledger.get_file(key)
     vault = intake.layout.vault_path(key)
     if record.status == "rejected":
-        raise FileRejectedError(f"{key} was rejected: {record.error}")
+        return Refused(f"{key} was rejected: {record.error}")
     if record.raw_sha256 and vault.exists():
         return _reverify(intake, record)
     feed = intake.feed_of(record)
-    policy = feed.client_config.sources[record.source].after_transfer
-    return _receive(intake, record, policy, feed.client_config.transfer, sleep,
+    policy = intake.source_config_of(record).after_transfer
+    return _receive(intake, record, policy, feed.client_config.transfer, sleep, on_attempt,
                     allow_duplicates=feed.config.allow_duplicates, run_id=run_id)
 
 
 def _receive(intake: Intake, record: FileRecord, policy: str, transfer: TransferConfig,
-             sleep: Callable[[float], None], *, allow_duplicates: bool,
-             run_id: str) -> RawResult:
+             sleep: Callable[[float], None], on_attempt: AttemptCallback | None, *,
+             allow_duplicates: bool, run_id: str) -> RawResult | Refused | Waiting:
     """Transfer (with retries), verify and record; then clean up at the source."""
     ledger, key = intake.ledger, record.key
     vault = intake.layout.vault_path(key)
     attempts: list[dict[str, object]] = []
-    got: tuple[Source, RemoteEntry, Received] | None = None
-    try:
+    with ExitStack() as open_source:
         with recorded_stage(ledger, key, stage="raw", action="receive", run_id=run_id) as draft:
             draft.details = {"source_path": record.path, "attempts": attempts}
-            got = _transfer(intake, record, transfer, sleep, attempts)
+            got = _transfer(intake, record, transfer, sleep, attempts, on_attempt)
+            if isinstance(got, Refused | Waiting):
+                return _not_received(intake, record, draft, got)
             source, entry, received = got
+            open_source.callback(source.close)
             draft.output_sha256, draft.bytes = received.sha256, received.bytes
             draft.details = metrics = {
                 "bytes": received.bytes, "seconds": round(received.seconds, 3),
@@ -95,50 +116,63 @@ def _receive(intake: Intake, record: FileRecord, policy: str, transfer: Transfer
                    if reason else {"status": "received", "stage": "raw", "error": None}),
             )
             if reason:
-                raise FileRejectedError(f"{reason}; left at the source")
+                return draft.end_without_output(Refused(f"{reason}; left at the source"))
         cleanup = _clean_up(intake, key, source, entry, policy, run_id)
-    except SourceChangedError:
-        # Not a failure: polling waits for the file to settle again, and the new run key lets
-        # the sensor request a fresh run (Dagster would skip a run key it has seen).
-        ledger.update_file(key, status="discovered", error=None, run_seq=record.run_seq + 1)
-        raise
-    finally:
-        if got is not None:
-            got[0].close()
     return RawResult(received.sha256, received.bytes, received.seconds, received.throughput,
                      cleanup, len(attempts) + 1)
 
 
+def _not_received(intake: Intake, record: FileRecord, draft: EventDraft,
+                  outcome: Refused | Waiting) -> Refused | Waiting:
+    """Record a file that was not received: gone from its source (rejected, left alone) or
+    changed after it settled (waits again, under a fresh run key: Dagster would skip a run
+    key it has seen)."""
+    if isinstance(outcome, Refused):
+        intake.ledger.update_file(record.key, status="rejected", error=DISAPPEARED)
+    else:
+        intake.ledger.update_file(record.key, status="discovered", error=None,
+                                  run_seq=record.run_seq + 1)
+    return draft.end_without_output(outcome)
+
+
 def _transfer(intake: Intake, record: FileRecord, transfer: TransferConfig,
-              sleep: Callable[[float], None],
-              attempts: list[dict[str, object]]) -> tuple[Source, RemoteEntry, Received]:
-    """Up to ``retries + 1`` attempts, each on a fresh connection; a file gone at the source
-    is rejected (left alone), errors that retrying cannot fix fail at once."""
+              sleep: Callable[[float], None], attempts: list[dict[str, object]],
+              on_attempt: AttemptCallback | None,
+              ) -> tuple[Source, RemoteEntry, Received] | Refused | Waiting:
+    """Up to ``retries + 1`` attempts, each on a fresh connection. A file gone at the source
+    is refused (left alone) and a changed one waits; errors that retrying cannot fix fail at
+    once, the others after the last attempt."""
     vault = intake.layout.vault_path(record.key)
-    for attempt in range(1, transfer.retries + 2):
+    total = transfer.retries + 1
+    for attempt in range(1, total + 1):
         if attempt > 1:
             sleep(transfer.delay(attempt))
-        source = intake.source(record.client, record.source)
+        source, path = intake.source_of(record)
         try:
-            entry = source.stat(record.path)
+            entry = source.stat(path)
             if (entry.size, entry.mtime) != (record.size, record.mtime):
-                raise SourceChangedError(
-                    f"{record.name!r} changed at the source after it settled; "
-                    "it will be picked up again when it settles")
+                source.close()
+                return Waiting(f"{record.name!r} changed at the source after it settled; "
+                               "it will be picked up again when it settles")
             return source, entry, receive(source, entry, vault)
         except SourceEntryGoneError as exc:
             source.close()
-            intake.ledger.update_file(record.key, status="rejected", error=DISAPPEARED)
-            raise FileRejectedError(f"{DISAPPEARED}: {one_line(exc)}") from exc
+            return Refused(f"{DISAPPEARED}: {one_line(exc)}")
+        except SourceChangedError as exc:
+            source.close()
+            return Waiting(one_line(exc))
         except (SourceError, TransportError) as exc:
             source.close()
-            attempts.append({"attempt": attempt, "at": utcnow().isoformat(),
-                             "error": one_line(exc)})
-            if isinstance(exc, FINAL) or attempt > transfer.retries:
-                if attempt == 1 or isinstance(exc, SourceChangedError):
+            error = one_line(exc)
+            attempts.append({"attempt": attempt, "at": utcnow().isoformat(), "error": error})
+            last = isinstance(exc, FINAL) or attempt == total
+            if on_attempt is not None:
+                on_attempt(TransferAttempt(attempt, total, error,
+                                           None if last else transfer.delay(attempt + 1)))
+            if last:
+                if attempt == 1:
                     raise
-                raise TransportError(
-                    f"gave up after {attempt} attempts: {one_line(exc)}") from exc
+                raise TransportError(f"gave up after {attempt} attempts: {error}") from exc
     raise AssertionError("unreachable")  # pragma: no cover
 
 

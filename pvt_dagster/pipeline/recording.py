@@ -9,28 +9,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pvt_dagster.errors import FileRejectedError, PvtError
+from pvt_dagster.errors import one_line
 from pvt_dagster.ledger import Ledger
 from pvt_dagster.pipeline.layout import HomeLayout
-from pvt_dagster.tracking import track_stage
+from pvt_dagster.pipeline.outcomes import Blocked, NotDone, Refused, Waiting
+from pvt_dagster.tracking import TrackedStage, track_stage
+from pvt_dagster.tracking.classify import DATA, REJECTED, RETRY
 
 log = logging.getLogger(__name__)
+NotDoneT = TypeVar("NotDoneT", bound=NotDone)
 
 
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
-
-
-def one_line(exc: BaseException) -> str:
-    """A readable one-line error for the ledger. Only our own errors carry their text: a
-    third-party message might quote data, so it is reduced to its class name."""
-    if isinstance(exc, PvtError):
-        text = " ".join(str(exc).split()) or type(exc).__name__
-        return text[:500]
-    return f"internal error ({type(exc).__name__}); see the run's logs"
 
 
 @dataclass
@@ -44,6 +38,13 @@ class EventDraft:
     details: dict[str, Any] = field(default_factory=dict)
     input_name: str | None = None  # defaults: the stage's files in the home (see stage_names)
     output_name: str | None = None
+    not_done: NotDone | None = None  # set when the stage ends without its output
+
+    def end_without_output(self, outcome: NotDoneT) -> NotDoneT:
+        """Record that the stage ends with ``outcome`` (refused, waiting or blocked) instead
+        of its output; returns it, for ``return draft.end_without_output(...)``."""
+        self.not_done = outcome
+        return outcome
 
 
 def stage_names(ledger: Ledger, key: str, stage: str) -> tuple[str | None, str | None]:
@@ -66,12 +67,22 @@ def _event(ledger: Ledger, key: str, stage: str, draft: EventDraft) -> dict[str,
             "output_name": draft.output_name or (dst if draft.output_sha256 else None)}
 
 
+#: How each way of ending without output is registered: error class, category, and the
+#: outbox message (kind, severity), if any. Waiting is normal: no message at all.
+_NOT_DONE: dict[type[NotDone], tuple[str, str, tuple[str, str] | None]] = {
+    Refused: ("FileRejectedError", REJECTED, ("rejected", "warning")),
+    Waiting: ("SourceChangedError", RETRY, None),
+    Blocked: ("ValidationFailedError", DATA, None),  # its message is the stage's own
+}
+
+
 @contextmanager
 def recorded_stage(
     ledger: Ledger, key: str, *, stage: str, action: str, run_id: str
 ) -> Iterator[EventDraft]:
-    """Run a stage body and append its manifest event; on error mark the file and queue a
-    message, then re-raise."""
+    """Run a stage body and append its manifest event. On an error, mark the file failed,
+    queue a failure message and re-raise; when the body ends without output (``draft.
+    end_without_output``), record why (a refusal is a warning message, waiting none)."""
     draft = EventDraft()
     started = utcnow()
     tracked = track_stage(ledger, key, stage=stage, run_id=run_id)  # process run + errors
@@ -82,24 +93,45 @@ def recorded_stage(
         ledger.append_event(key, stage=stage, action=action, started_at=started,
                             finished_at=utcnow(), outcome="error", error=error,
                             **_event(ledger, key, stage, draft))
-        rejected = isinstance(exc, FileRejectedError)
-        if not rejected:
-            ledger.update_file(key, status="failed", error=error)
+        ledger.update_file(key, status="failed", error=error)
         record = ledger.get_file(key)
-        # A refused file is reported like every other refusal (a warning); a failure is one.
         ledger.record_message(
             dedupe_key=f"{key}:{stage}:{run_id}:error",
             client=record.client, feed=record.feed, file_key=key, stage=stage,
-            kind="rejected" if rejected else f"{stage}_failed",
-            severity="warning" if rejected else "failure",
-            text=f"{key} {'was rejected' if rejected else 'failed'} at {stage}: {error}",
+            kind=f"{stage}_failed", severity="failure",
+            text=f"{key} failed at {stage}: {error}",
             details={"error_class": type(exc).__name__, "run_id": run_id},
         )
-        log.warning("%s %s at %s: %s", key, "rejected" if rejected else "failed", stage, error)
+        log.warning("%s failed at %s: %s", key, stage, error)
         tracked.failed(exc, error)
         raise
+    if draft.not_done is not None:
+        _record_not_done(ledger, key, stage, action, run_id, started, draft, tracked)
+        return
     ledger.append_event(key, stage=stage, action=action, started_at=started,
                         finished_at=utcnow(), outcome="ok", error=None,
                         **_event(ledger, key, stage, draft))
     tracked.completed(started, bytes_=draft.bytes, rows=draft.rows)
     log.info("%s %s done (%s)", key, stage, action)
+
+
+def _record_not_done(ledger: Ledger, key: str, stage: str, action: str, run_id: str,
+                     started: datetime, draft: EventDraft, tracked: TrackedStage) -> None:
+    """The event, registry entry and message of a stage that ended without its output."""
+    outcome = draft.not_done
+    assert outcome is not None
+    reason = " ".join(outcome.reason.split())[:500]
+    ledger.append_event(key, stage=stage, action=action, started_at=started,
+                        finished_at=utcnow(), outcome="error", error=reason,
+                        **_event(ledger, key, stage, draft))
+    error_class, category, message = _NOT_DONE[type(outcome)]
+    if message is not None:
+        kind, severity = message
+        record = ledger.get_file(key)
+        ledger.record_message(
+            dedupe_key=f"{key}:{stage}:{run_id}:error",
+            client=record.client, feed=record.feed, file_key=key, stage=stage,
+            kind=kind, severity=severity, text=f"{key} was rejected at {stage}: {reason}",
+            details={"error_class": error_class, "run_id": run_id})
+    log.warning("%s %s at %s: %s", key, outcome.outcome, stage, reason)
+    tracked.ended_without_output(error_class, category, reason)

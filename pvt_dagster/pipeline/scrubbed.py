@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pvt_dagster.config.models import CsvFormat
-from pvt_dagster.errors import ValidationFailedError
 from pvt_dagster.ledger import ScrubChangeInput
 from pvt_dagster.pipeline.intake import Intake
+from pvt_dagster.pipeline.outcomes import Blocked
 from pvt_dagster.pipeline.progress import mark_done
 from pvt_dagster.pipeline.recording import recorded_stage
 from pvt_dagster.pipeline.stage_guard import require_stage
@@ -37,16 +37,17 @@ class ScrubbedResult:
                 "recheck_problems": sum(1 for o in self.recheck if not o.passed)}
 
 
-def run_scrubbed(intake: Intake, key: str, *, run_id: str) -> ScrubbedResult:
-    """Scrub the decrypted file into the work folder; byte-identical on every rerun."""
+def run_scrubbed(intake: Intake, key: str, *, run_id: str) -> ScrubbedResult | Blocked:
+    """Scrub the decrypted file into the work folder; byte-identical on every rerun. A file
+    that failure rules blocked is not scrubbed."""
     ledger = intake.ledger
     record = require_stage(ledger, key, "validated")
     if record.status == "failed" and record.stage == "validated":
-        raise ValidationFailedError(f"{key} is blocked by failure rules: {record.error}")
+        return Blocked(f"blocked by failure rules at validated: {record.error}")
     feed = intake.feed_of(record)
     dst = intake.layout.scrubbed_path(key)
     with recorded_stage(ledger, key, stage="scrubbed", action="scrub", run_id=run_id) as draft:
-        draft.input_sha256 = (record.metrics or {}).get("decrypted", {}).get("sha256")
+        draft.input_sha256 = record.decrypted_sha256
         report = scrub_file(intake.layout.decrypted_path(key), dst, feed.config)
         ledger.record_scrub_changes(key, run_id=run_id, changes=[
             ScrubChangeInput(column=c.column, action=c.action, step=c.step,
@@ -59,5 +60,6 @@ def run_scrubbed(intake: Intake, key: str, *, run_id: str) -> ScrubbedResult:
         draft.output_sha256, draft.rows = result.sha256, report.rows
         draft.bytes = dst.stat().st_size
         draft.details = {"values_changed": result.metadata()["values_changed"]}
-        mark_done(ledger, record, "scrubbed", metrics=result.metadata())
+        mark_done(ledger, record, "scrubbed", metrics=result.metadata(),
+                  scrubbed_sha256=result.sha256)
     return result

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pvt_dagster.errors import ParseError, ValidationFailedError
+from pvt_dagster.errors import ParseError
 from pvt_dagster.ledger import CheckResultInput, FileRecord, Ledger
 from pvt_dagster.pipeline.intake import Intake
+from pvt_dagster.pipeline.outcomes import Blocked
 from pvt_dagster.pipeline.progress import mark_done
 from pvt_dagster.pipeline.recording import recorded_stage
 from pvt_dagster.pipeline.stage_guard import require_stage
@@ -26,6 +27,14 @@ class ValidatedResult:
     def failed_checks(self) -> list[CheckOutcome]:
         """Failure-severity checks that did not pass: they block scrubbing and delivery."""
         return [o for o in self.outcomes if o.severity == "failure" and not o.passed]
+
+    @property
+    def blocked(self) -> Blocked | None:
+        """Why scrubbing and delivery must not run (failure rules found problems), or None."""
+        failed = self.failed_checks
+        if not failed:
+            return None
+        return Blocked(_summary(failed), tuple(o.check_name for o in failed))
 
     @property
     def warned_checks(self) -> list[CheckOutcome]:
@@ -65,39 +74,49 @@ def record_outcomes(ledger: Ledger, key: str, *, run_id: str, phase: str,
 
 
 def run_validated(intake: Intake, key: str, *, run_id: str) -> ValidatedResult:
-    """Validate the decrypted file. A failure rule marks the file ``failed`` at ``validated``
-    and queues a message; a parse error raises after every check got its ERROR result."""
+    """Validate the decrypted file. A failure rule blocks the file: it ends ``failed`` at
+    ``validated`` with a failure message, and the result says so (``blocked``). A file that
+    cannot be parsed raises ParseError after every check got its ERROR result."""
     ledger = intake.ledger
     record = require_stage(ledger, key, "decrypted")
     feed = intake.feed_of(record)
     planned = planned_checks(feed.config)
-    try:
-        with recorded_stage(ledger, key, stage="validated", action="validate",
-                            run_id=run_id) as draft:
-            draft.input_sha256 = (record.metrics or {}).get("decrypted", {}).get("sha256")
-            report = validate_file(intake.layout.decrypted_path(key), feed.config,
-                                   previous_rows=previous_delivered_rows(ledger, record))
-            if report.parse_error is not None:
-                result = ValidatedResult(None, unparsed_outcomes(planned, report.parse_error),
-                                         str(report.parse_error))
-                record_outcomes(ledger, key, run_id=run_id, phase="validated",
-                                outcomes=result.outcomes)
-                raise report.parse_error
-            by_name = {o.check_name: o for o in report.outcomes}
-            result = ValidatedResult(report.rows, [by_name[p.name] for p in planned], None)
-            draft.rows = report.rows
-            draft.details = {"failed_checks": [o.check_name for o in result.failed_checks],
-                             "warned_checks": [o.check_name for o in result.warned_checks]}
+    with recorded_stage(ledger, key, stage="validated", action="validate",
+                        run_id=run_id) as draft:
+        draft.input_sha256 = record.decrypted_sha256
+        report = validate_file(intake.layout.decrypted_path(key), feed.config,
+                               previous_rows=previous_delivered_rows(ledger, record))
+        if report.parse_error is not None:
             record_outcomes(ledger, key, run_id=run_id, phase="validated",
-                            outcomes=result.outcomes)
-            record = mark_done(ledger, record, "validated", metrics=result.metadata(),
-                               rows=report.rows)
-            _report_warnings(intake, key, result, run_id)
-            if result.failed_checks:
-                raise ValidationFailedError(_summary(result.failed_checks))
-    except ValidationFailedError:
-        ledger.update_file(key, stage="validated")
+                            outcomes=unparsed_outcomes(planned, report.parse_error))
+            raise report.parse_error
+        by_name = {o.check_name: o for o in report.outcomes}
+        result = ValidatedResult(report.rows, [by_name[p.name] for p in planned], None)
+        draft.rows = report.rows
+        draft.details = {"failed_checks": [o.check_name for o in result.failed_checks],
+                         "warned_checks": [o.check_name for o in result.warned_checks]}
+        record_outcomes(ledger, key, run_id=run_id, phase="validated",
+                        outcomes=result.outcomes)
+        record = mark_done(ledger, record, "validated", metrics=result.metadata(),
+                           rows=report.rows)
+        _report_warnings(intake, key, result, run_id)
+        if result.blocked is not None:
+            _block(intake, record, result.blocked, run_id)
+            draft.end_without_output(result.blocked)
     return result
+
+
+def _block(intake: Intake, record: FileRecord, blocked: Blocked, run_id: str) -> None:
+    """Mark a file blocked by failure rules ``failed`` at ``validated`` and queue its failure
+    message (the step's failure hook uses the same dedupe key, so it is never doubled)."""
+    intake.ledger.update_file(record.key, status="failed", stage="validated",
+                              error=blocked.reason)
+    intake.ledger.record_message(
+        dedupe_key=f"{record.key}:validated:{run_id}:error", client=record.client,
+        feed=record.feed, file_key=record.key, stage="validated", kind="validated_failed",
+        severity="failure", text=f"{record.key} failed at validated: {blocked.reason}",
+        details={"error_class": "ValidationFailedError", "run_id": run_id,
+                 "checks": list(blocked.checks)})
 
 
 def _summary(failed: list[CheckOutcome]) -> str:

@@ -70,19 +70,34 @@ class TrackedStage:
                         type(exc2).__name__)
             return None
 
+    def ended_without_output(self, error_class: str, category: str, reason: str) -> None:
+        """The stage ended without its output for a reason that is not its own failure (a
+        refused, waiting or blocked file): registered, never counted towards a hold."""
+        try:
+            self._register(error_class, category, reason)
+        except PvtError as exc:
+            log.warning("outcome of %s %s not tracked: %s", self.key, self.stage,
+                        type(exc).__name__)
+
     def _failed(self, exc: BaseException, error: str | None) -> HoldRecord | None:
         category = categorize(exc)
-        name = type(exc).__name__
-        self.ledger.record_error(error_class=name, category=category, message=error or name,
+        if not self._register(type(exc).__name__, category, error or type(exc).__name__):
+            return None
+        if not counts_towards_hold(category):
+            return None
+        assert self.feed is not None
+        return check_feed(self.ledger, self.client, self.feed)
+
+    def _register(self, name: str, category: str, error: str) -> bool:
+        """Register the error and close the process run as failed; whether there was one."""
+        self.ledger.record_error(error_class=name, category=category, message=error,
                                  client=self.client, feed=self.feed, stage=self.stage,
                                  file_key=self.key, run_id=self.run_id)
         if self.run is None or self.feed is None:
-            return None
+            return False
         self.run = self.ledger.finish_process_run(
             self.run.id, status="failed", category=category, error_class=name, error=error)
-        if not counts_towards_hold(category):
-            return None
-        return check_feed(self.ledger, self.client, self.feed)
+        return True
 
 
 def track_stage(ledger: Ledger, key: str, *, stage: str, run_id: str) -> TrackedStage:

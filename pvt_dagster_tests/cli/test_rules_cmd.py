@@ -112,10 +112,10 @@ def test_file_show_has_both_phases_and_drop_rule(intake_env: IntakeEnv,
     intake_env.config_path.write_text(text)
     intake_env.drop_encrypted("members_1.csv.pgp", csv_bytes(GOOD_ROWS))
     intake = intake_env.intake()
-    ((first, status),) = process_all(intake, run_id="r1").items()
+    ((first, status),) = process_all(intake).items()
     assert status == "delivered"
     intake_env.drop_encrypted("members_2.csv.pgp", csv_bytes(GOOD_ROWS[:1]))
-    ((second, status),) = process_all(intake, run_id="r2").items()
+    ((second, status),) = process_all(intake).items()
     intake.close()
     assert status == "failed"
     code, out, _ = run(capsys, intake_env, "file", "show", first, "--json")

@@ -13,11 +13,11 @@ from pvt_dagster.cli import main
 from pvt_dagster.definitions import build_definitions
 from pvt_dagster.errors import StageOrderError, VaultConflictError, VaultIntegrityError
 from pvt_dagster.pipeline import STAGES
-from pvt_dagster.pipeline.replay import INGEST_SOURCE, ingest_file, replay_file
+from pvt_dagster.pipeline.replay import INGEST_SOURCE, prepare_ingest, prepare_replay
 from pvt_dagster.sources.base import RemoteEntry
 from pvt_dagster.transport import receive, sha256_file
 from pvt_dagster_tests.support.fixtures import GOOD_ROWS, IntakeEnv, csv_bytes
-from pvt_dagster_tests.support.flow import process_all, read_daily
+from pvt_dagster_tests.support.flow import process_all, read_daily, run_file
 
 ROWS_B = [["11", "456-78-9012", "(555) 999-0000", "WA"]]
 
@@ -81,13 +81,14 @@ def test_replay_refuses_a_changed_vault_and_a_missing_input(intake_env: IntakeEn
     intake = intake_env.intake()
     (intake.layout.home / "work" / "decrypted" / key).unlink()
     with pytest.raises(StageOrderError, match="is missing: replay"):
-        replay_file(intake, key, from_stage="validated", user="op")
-    assert replay_file(intake, key, from_stage="decrypted", user="op").status == "delivered"
+        prepare_replay(intake, key, from_stage="validated", user="op")
+    todo = prepare_replay(intake, key, from_stage="decrypted", user="op")
+    assert run_file(intake, todo.key, from_stage=todo.from_stage) == "delivered"
     vault = intake.layout.vault_path(key)
     vault.chmod(0o600)
     vault.write_bytes(vault.read_bytes() + b"!")
     with pytest.raises(VaultIntegrityError, match="no longer matches"):
-        replay_file(intake, key, user="op")
+        prepare_replay(intake, key, user="op")
 
 
 def test_vault_is_write_once(intake_env: IntakeEnv) -> None:
@@ -153,6 +154,52 @@ def test_ingest_a_handed_over_file(intake_env: IntakeEnv,
     raw = next(e for e in intake.ledger.events(record.key) if e.stage == "raw")
     assert raw.input_name == f"{INGEST_SOURCE}:{path}"
     assert len(read_daily(intake_env.out)) == len(GOOD_ROWS)
-    again = ingest_file(intake, intake.feed("acme", "members"), path, user="op")
-    assert again.status == "rejected"  # same bytes: a duplicate
+    again = prepare_ingest(intake, intake.feed("acme", "members"), path, user="op")
+    assert run_file(intake, again.key) == "rejected"  # same bytes: a duplicate
     assert main(["--config", config, "ingest", "acme/nope", str(path)]) == 2
+
+
+def test_cli_replay_and_ingest_are_runs_in_the_dagster_instance(
+        intake_env: IntakeEnv, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    (key, _) = _delivered_two(intake_env)
+    config = str(intake_env.config_path)
+    assert main(["--config", config, "replay", key, "--from", "validated"]) == 0
+    handed = intake_env.root / "handed"
+    handed.mkdir()
+    (handed / "members_usb.csv.pgp").write_bytes(
+        intake_env.drop_encrypted("members_usb.csv.pgp", csv_bytes(ROWS_B)).read_bytes())
+    (intake_env.inbox / "members_usb.csv.pgp").unlink()
+    assert main(["--config", config, "ingest", "acme/members",
+                 str(handed / "members_usb.csv.pgp")]) == 0
+    ingested = next(r.key for r in intake_env.intake().ledger.list_files()
+                    if r.source == INGEST_SOURCE)
+    with dg.DagsterInstance.get() as instance:  # the DAGSTER_HOME the CLI used
+        runs = {r.tags["dagster/partition"]: r for r in instance.get_runs()}
+        assert set(runs) == {key, ingested}
+        assert runs[key].tags["pvt/replay"] == "validated"
+        assert runs[ingested].tags["pvt/replay"] == "ingest"
+        assert all(r.is_success for r in runs.values())
+        check = dg.AssetCheckKey(dg.AssetKey(["acme", "members", "validated"]),
+                                 "ssn__pattern")
+        history = instance.event_log_storage.get_asset_check_execution_history(check, limit=5)
+        assert {h.partition for h in history} == {key, ingested}
+        delivered = dg.AssetKey(["acme", "members", "delivered"])
+        assert instance.get_materialized_partitions(delivered) == {key, ingested}
+    # The stages' process runs name the Dagster run, so the ledger and the UI tell one story.
+    replayed = {r.stage for r in intake_env.intake().ledger.process_runs(client="acme")
+                if r.run_id == runs[key].run_id and r.file_key == key}
+    assert replayed == {"validated", "scrubbed", "delivered"}
+    assert runs[key].run_id in capsys.readouterr().out
+
+
+def test_cli_replay_without_a_dagster_instance_exits_3(
+        intake_env: IntakeEnv, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    (key, _) = _delivered_two(intake_env)
+    monkeypatch.delenv("DAGSTER_HOME")
+    assert main(["--config", str(intake_env.config_path), "replay", key]) == 3
+    assert "DAGSTER_HOME is not set" in capsys.readouterr().err
+    record = intake_env.intake().ledger.get_file(key)
+    assert record.run_seq == 0  # nothing recorded: no replay happened
+    assert intake_env.intake().ledger.operator_actions(target=key) == []

@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 
 from pvt_dagster.cli.output import file_story_json
-from pvt_dagster.pipeline import run_stages
 from pvt_dagster.transport import sha256_file
 from pvt_dagster_tests.support.fixtures import GOOD_ROWS, IntakeEnv, csv_bytes
-from pvt_dagster_tests.support.flow import poll, process_all, read_daily, settle
+from pvt_dagster_tests.support.flow import poll, process_all, read_daily, run_file, settle
 
 BAD_SSN = "000-12-345"
 
@@ -57,8 +56,8 @@ def test_rerun_gives_identical_outputs_and_no_duplicate_rows(intake_env: IntakeE
     ((key, _),) = process_all(intake).items()
     first = (sha256_file(intake.layout.decrypted_path(key)),
              sha256_file(intake.layout.scrubbed_path(key)), read_daily(intake_env.out))
-    for run_id, stage in (("run-2", "raw"), ("run-3", "validated"), ("run-4", "delivered")):
-        assert run_stages(intake, key, run_id=run_id, from_stage=stage) == "delivered"
+    for stage in ("raw", "validated", "delivered"):
+        assert run_file(intake, key, from_stage=stage) == "delivered"
     again = (sha256_file(intake.layout.decrypted_path(key)),
              sha256_file(intake.layout.scrubbed_path(key)), read_daily(intake_env.out))
     assert again == first
@@ -70,7 +69,7 @@ def test_same_name_twice_with_different_content_keeps_both(intake_env: IntakeEnv
     intake_env.drop_encrypted("members_same.csv.pgp", csv_bytes(GOOD_ROWS[:1]))
     first = process_all(intake)
     intake_env.drop_encrypted("members_same.csv.pgp", csv_bytes(GOOD_ROWS[1:]))
-    second = process_all(intake, run_id="run-2")
+    second = process_all(intake)
     assert set(first.values()) == set(second.values()) == {"delivered"}
     assert set(first).isdisjoint(second)
     assert len(read_daily(intake_env.out)) == 3
@@ -82,7 +81,7 @@ def test_same_bytes_again_is_rejected_as_duplicate(intake_env: IntakeEnv) -> Non
     payload = intake_env.drop_encrypted("members_dup.csv.pgp", csv_bytes(GOOD_ROWS)).read_bytes()
     process_all(intake)
     intake_env.drop_plain("members_dup2.csv.pgp", payload)
-    ((key, status),) = process_all(intake, run_id="run-2").items()
+    ((key, status),) = process_all(intake).items()
     assert status == "rejected"
     assert "duplicate" in (intake.ledger.get_file(key).error or "")
     assert (intake_env.inbox / "members_dup2.csv.pgp").exists()  # left at the source
@@ -172,12 +171,12 @@ def test_file_changed_after_settling_waits_and_gets_a_fresh_run(intake_env: Inta
     (ready,) = settle(intake)
     with path.open("ab") as handle:
         handle.write(b"234-56-7890\n")
-    assert run_stages(intake, ready.key, run_id="run-1") == "discovered"
+    assert run_file(intake, ready.key) == "discovered"
     record = intake.ledger.get_file(ready.key)
     assert record.run_seq == 1 and record.raw_sha256 is None
     assert not intake.layout.vault_path(ready.key).exists()
     assert poll(intake, seconds_later=2).ready == []  # changed: must settle again
     (again,) = poll(intake, seconds_later=3).ready
     assert again.key == ready.key
-    assert run_stages(intake, again.key, run_id="run-2") == "delivered"
+    assert run_file(intake, again.key) == "delivered"
     assert [r["ssn"] for r in read_daily(intake_env.out)] == ["123-45-6789", "234-56-7890"]

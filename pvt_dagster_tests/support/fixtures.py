@@ -144,6 +144,8 @@ def gpg_keys() -> Iterator[GpgKeys]:
 def intake_env(tmp_path: Path, gpg_keys: GpgKeys, monkeypatch: pytest.MonkeyPatch) -> IntakeEnv:
     """A config over a fresh home and drop folder, using the session keystore."""
     monkeypatch.setenv(PASSPHRASE_ENV, PASSPHRASE)
+    (tmp_path / "dagster").mkdir()  # the instance `pvt replay` and `pvt ingest` run in
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
     (tmp_path / "inbox").mkdir()
     config_path = tmp_path / "pvt.yaml"
     config_path.write_text(CONFIG.format(

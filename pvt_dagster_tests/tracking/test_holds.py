@@ -16,9 +16,8 @@ from pvt_dagster.cli import main
 from pvt_dagster.definitions import build_definitions
 from pvt_dagster.defs.holds import RELEASE_JOB
 from pvt_dagster.defs.resources import PvtIntakeResource
-from pvt_dagster.pipeline import run_stages
 from pvt_dagster_tests.support.fixtures import GOOD_ROWS, IntakeEnv, csv_bytes
-from pvt_dagster_tests.support.flow import settle
+from pvt_dagster_tests.support.flow import run_file, settle
 from pvt_dagster_tests.tracking.helpers import set_max_failures, tick
 
 BAD_ROWS = [["1", "000-00-000", "", "CA"]]  # fails the ssn pattern (failure severity)
@@ -103,8 +102,8 @@ def test_bad_data_never_holds_a_feed(intake_env: IntakeEnv) -> None:
         intake_env.drop_encrypted(f"members_bad{n}.csv.pgp", csv_bytes(BAD_ROWS))
     intake = intake_env.intake()
     try:
-        for n, record in enumerate(settle(intake)):
-            assert run_stages(intake, record.key, run_id=f"cli-{n}") == "failed"
+        for record in settle(intake):
+            assert run_file(intake, record.key) == "failed"
         assert intake.ledger.active_holds() == []
         categories = {e.category for e in intake.ledger.errors()}
         assert categories == {"data"}
@@ -119,8 +118,8 @@ def test_plain_files_on_an_encrypted_feed_are_bad_data_not_a_hold(
         intake_env.drop_plain(f"members_plain{n}.csv.pgp", csv_bytes(GOOD_ROWS[n:]))
     intake = intake_env.intake()
     try:
-        for n, record in enumerate(settle(intake)):
-            assert run_stages(intake, record.key, run_id=f"cli-{n}") == "failed"
+        for record in settle(intake):
+            assert run_file(intake, record.key) == "failed"
         assert intake.ledger.active_holds() == []
         assert {(e.error_class, e.category) for e in intake.ledger.errors()} == {
             ("NotEncryptedError", "data")}

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from pvt_dagster.errors import FileRejectedError, PvtError, SourceChangedError
-from pvt_dagster.pipeline import Intake, run_stages
+from pvt_dagster.pipeline import Intake
 from pvt_dagster.pipeline.raw import run_raw
 from pvt_dagster_tests.support.fixtures import GOOD_ROWS, IntakeEnv, csv_bytes
-from pvt_dagster_tests.support.flow import poll, settle
+from pvt_dagster_tests.support.flow import poll, run_file, settle
 from pvt_dagster_tests.support.remote import encrypted, use_source
 from pvt_dagster_tests.support.servers.sshd import SshServer
 
@@ -192,7 +192,7 @@ def test_refused_credentials_fail_at_once_without_retries(intake_env: IntakeEnv,
     intake = intake_env.intake()
     try:
         started = time.monotonic()
-        assert run_stages(intake, ready.key, run_id="r1") == "failed"
+        assert run_file(intake, ready.key) == "failed"
         assert time.monotonic() - started < 5  # no backoff: retrying cannot help
         record = intake.ledger.get_file(ready.key)
         assert "refused the credentials" in (record.error or "")
@@ -211,7 +211,7 @@ def test_failed_delete_is_reported_and_never_ingested_twice(intake_env: IntakeEn
     intake = intake_env.intake()
     try:
         (ready,) = settle(intake)
-        assert run_stages(intake, ready.key, run_id="r1") == "delivered"
+        assert run_file(intake, ready.key) == "delivered"
         cleanup = [e for e in intake.ledger.events(ready.key)
                    if e.action == "after_transfer:delete"]
         assert [e.outcome for e in cleanup] == ["error"]
@@ -221,7 +221,7 @@ def test_failed_delete_is_reported_and_never_ingested_twice(intake_env: IntakeEn
         os.utime(path, (time.time() + 60, time.time() + 60))  # touched: looks new
         (again,) = settle(intake)
         assert again.key != ready.key
-        assert run_stages(intake, again.key, run_id="r2") == "rejected"
+        assert run_file(intake, again.key) == "rejected"
         assert f"duplicate of {ready.key}" in (intake.ledger.get_file(again.key).error or "")
         delivered = [r for r in intake.ledger.list_files() if r.status == "delivered"]
         assert [r.key for r in delivered] == [ready.key]
@@ -254,7 +254,7 @@ def test_constraints_reject_remote_files_and_leave_them(intake_env: IntakeEnv,
         assert len(rejected_msgs) == 3
         assert all("left at the source" in m.text for m in rejected_msgs)
         for record in second.ready:
-            assert run_stages(intake, record.key, run_id="r1") == "delivered"
+            assert run_file(intake, record.key) == "delivered"
         (last,) = poll(intake, seconds_later=2).ready
         assert last.name == "plain_2.ok.csv"
         assert {p.name for p in sshd.upload.iterdir()} == {
