@@ -4,23 +4,13 @@ cleanly on SIGINT with its children."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
 
-from pvt_dagster_tests.support.fixtures import IntakeEnv
+from pvt_dagster_tests.support.dagster_dev import DagsterDev
 
-REPO = Path(__file__).resolve().parents[2]
 QUERY = """
 { repositoriesOrError { ... on RepositoryConnection { nodes {
     location { name }
@@ -32,55 +22,11 @@ QUERY = """
 """
 
 
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def dagster_dev(intake_env: IntakeEnv, tmp_path: Path) -> Iterator[str]:
-    """``dagster dev`` on the test config; yields its base URL, then stops it by pid."""
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
-    port = free_port()
-    env = {**os.environ, "PVT_CONFIG": str(intake_env.config_path), "DAGSTER_HOME": str(home)}
-    dagster = Path(sys.executable).parent / "dagster"
-    log = (tmp_path / "dagster_dev.log").open("wb")
-    process = subprocess.Popen(
-        [str(dagster), "dev", "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert process.poll() is None, (tmp_path / "dagster_dev.log").read_text()[-3000:]
-            try:
-                if requests.get(f"{base}/server_info", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail("dagster dev did not answer within 120 s")
-        yield base
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)  # anything left of the group
-            log.close()
-
-
 @pytest.mark.slow
-def test_dagster_dev_shows_feed_assets_checks_and_sensor(dagster_dev: str) -> None:
+def test_dagster_dev_shows_feed_assets_checks_and_sensor(dagster_dev: DagsterDev) -> None:
     deadline = time.monotonic() + 60
     while True:
-        response = requests.post(f"{dagster_dev}/graphql", json={"query": QUERY}, timeout=30)
+        response = requests.post(f"{dagster_dev.url}/graphql", json={"query": QUERY}, timeout=30)
         response.raise_for_status()
         nodes = response.json()["data"]["repositoriesOrError"].get("nodes") or []
         if nodes or time.monotonic() > deadline:
