@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 3000
 DEMO   := $(CURDIR)/.demo
 
-.PHONY: install demo demo-reset test lint bench clean
+.PHONY: install demo demo-reset test test-fast lint bench clean
 
 install: $(VENV)/.installed
 
@@ -31,9 +31,14 @@ demo-reset:
 test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# The suite without the tests marked slow (dagster dev, the daemon, fault campaigns).
+test-fast: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow"
+
 lint: install
 	$(BIN)/ruff check pvt_dagster pvt_dagster_tests examples bench
 	$(BIN)/mypy
+	PVT_CONFIG=examples/pvt.yaml $(BIN)/dg check defs
 
 # Ratios against baselines measured in the same run (see bench/); `make bench NAMES="sftp"`.
 bench: install

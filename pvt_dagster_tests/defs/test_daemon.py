@@ -5,6 +5,7 @@ one more run in the same instance."""
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import dagster as dg
@@ -57,7 +58,7 @@ def test_daemon_runs_files_one_per_feed_and_shows_cli_replays(
         members = sorted((r.start_time or 0.0, r.end_time or 0.0) for r in records
                          if r.dagster_run.tags.get("pvt/feed") == "acme/members")
         assert len(members) == MEMBERS
-        for (_, end), (start, _) in zip(members, members[1:], strict=False):
+        for (_, end), (start, _) in itertools.pairwise(members):
             assert start >= end, "two runs of one feed overlapped"
 
     key = next(r.key for r in intake_env.intake().ledger.list_files() if r.feed == "members")
