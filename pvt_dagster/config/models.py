@@ -109,6 +109,7 @@ __all__ = [
     "PadOptions",
     "PollingConfig",
     "PvtConfig",
+    "RecoveryConfig",
     "Route",
     "RouteMatch",
     "RuleConfig",
@@ -169,6 +170,14 @@ class TransferConfig(Model):
         return min(self.max_backoff_seconds, self.backoff_seconds * 2 ** max(0, attempt - 2))
 
 
+class RecoveryConfig(Model):
+    """Files whose run ended without finishing them (a killed run worker, a lost machine):
+    discovery runs them again under a fresh run key once their last run has been over for
+    ``grace_seconds``, at most ``max_retries`` times; then the file is ``failed``."""
+
+    grace_seconds: float = Field(default=120, ge=0)
+    max_retries: int = Field(default=3, ge=0, le=100)
+
 
 class FeedConfig(Model):
     """A recurring kind of file from one source: how to decrypt, check, scrub and deliver it."""
@@ -192,6 +201,7 @@ class ClientConfig(Model):
     sources: dict[Name, SourceConfig] = Field(default_factory=dict)
     polling: PollingConfig = Field(default_factory=PollingConfig)
     transfer: TransferConfig = Field(default_factory=TransferConfig)  # retries of a transfer
+    recovery: RecoveryConfig = Field(default_factory=RecoveryConfig)  # re-runs of stranded files
     feeds: dict[Name, FeedConfig] = Field(default_factory=dict)
 
     @model_validator(mode="after")

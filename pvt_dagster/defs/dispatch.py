@@ -9,8 +9,7 @@ from typing import Any
 import dagster as dg
 
 from pvt_dagster.comms import Dispatcher, report_run_failure
-from pvt_dagster.defs.hooks import PARTITION_TAG
-from pvt_dagster.defs.names import TAG_FILE
+from pvt_dagster.defs.names import PARTITION_TAG, TAG_FILE
 from pvt_dagster.defs.resources import PvtIntakeResource
 from pvt_dagster.errors import PvtError, one_line
 

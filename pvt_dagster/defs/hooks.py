@@ -7,9 +7,8 @@ No ``from __future__ import annotations``: Dagster inspects the hook functions."
 import dagster as dg
 
 from pvt_dagster.comms import record_recovery, report_step_failure
+from pvt_dagster.defs.names import PARTITION_TAG
 from pvt_dagster.errors import PvtError, one_line
-
-PARTITION_TAG = "dagster/partition"
 
 
 def step_file_and_stage(context: dg.HookContext) -> tuple[str | None, str]:

@@ -8,6 +8,8 @@ TAG_FEED = "pvt/feed"
 TAG_CLIENT = "pvt/client"
 TAG_FILE = "pvt/file"
 TAG_REPLAY = "pvt/replay"
+PARTITION_TAG = "dagster/partition"  # Dagster's: the partition (file key) of a run
+RUN_KEY_TAG = "dagster/run_key"      # Dagster's: the run key of a sensor-requested run
 
 
 def asset_key_path(feed: FeedRef, stage: str) -> list[str]:

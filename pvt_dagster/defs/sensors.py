@@ -4,12 +4,17 @@ requests for ready files (``run_key`` = file key, so Dagster deduplicates), part
 keys, observations on a held feed's ``raw`` asset, and the tick's log and skip reason."""
 
 
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
 import dagster as dg
 
 from pvt_dagster.config.models import FeedRef
 from pvt_dagster.defs.assets import feed_partitions
 from pvt_dagster.defs.metrics import hold_observation
 from pvt_dagster.defs.names import (
+    PARTITION_TAG,
+    RUN_KEY_TAG,
     discovery_sensor_name,
     job_name,
     partitions_name,
@@ -17,8 +22,9 @@ from pvt_dagster.defs.names import (
     run_tags,
 )
 from pvt_dagster.defs.resources import PvtIntakeResource
+from pvt_dagster.ledger import FileRecord
 from pvt_dagster.pipeline.recording import utcnow
-from pvt_dagster.polling.tick import DiscoveryTick, HeldFeed, discovery_tick
+from pvt_dagster.polling.tick import DiscoveryTick, HeldFeed, LastRun, discovery_tick
 
 
 def build_discovery_sensor(client: str, source_name: str, feeds: list[FeedRef],
@@ -44,13 +50,19 @@ def build_discovery_sensor(client: str, source_name: str, feeds: list[FeedRef],
         tick = discovery_tick(intake.ledger, client, intake.config.clients[client],
                               source_name, list(by_feed),
                               lambda: intake.source(client, source_name), now=now,
-                              tick=f"tick-{now:%Y%m%dT%H%M%S%fZ}")
+                              tick=f"tick-{now:%Y%m%dT%H%M%S%fZ}",
+                              last_runs=lambda files: last_runs(context.instance, files))
         if tick.error is not None:
             context.log.warning(f"{client}/{source_name}: {tick.error}")
             for hold in tick.holds_placed:
                 context.log.warning(f"feed {client}/{hold.feed} is on hold: {hold.reason}")
             return dg.SkipReason(tick.summary())
         context.log.info(f"{client}/{source_name}: {tick.summary()}")
+        for record in tick.retried:
+            context.log.warning(f"{record.key}: its last run ended at {record.status} without "
+                                f"finishing it; running it again ({record.auto_retries})")
+        for record in tick.given_up:
+            context.log.error(f"{record.key}: failed, {record.error}")
         keys_by_feed: dict[str, list[str]] = {}
         requests = []
         for record in tick.to_run:
@@ -70,6 +82,27 @@ def build_discovery_sensor(client: str, source_name: str, feeds: list[FeedRef],
         )
 
     return discover
+
+
+def last_runs(instance: dg.DagsterInstance,
+              files: Sequence[FileRecord]) -> dict[str, LastRun]:
+    """The latest run of each file's partition (any job, any origin), as the tick needs it."""
+    found: dict[str, LastRun] = {}
+    keys = [f.key for f in files]
+    for i in range(0, len(keys), 200):
+        records = instance.get_run_records(
+            filters=dg.RunsFilter(tags={PARTITION_TAG: keys[i:i + 200]}))
+        for record in records:  # newest first
+            run = record.dagster_run
+            key = run.tags.get(PARTITION_TAG)
+            if key is None or key in found:
+                continue
+            ended = (datetime.fromtimestamp(record.end_time, UTC)
+                     if run.is_finished and record.end_time is not None else None)
+            if run.is_finished and ended is None:
+                ended = record.update_timestamp.astimezone(UTC)
+            found[key] = LastRun(run.run_id, run.tags.get(RUN_KEY_TAG), ended)
+    return found
 
 
 def _hold_events(context: dg.SensorEvaluationContext, tick: DiscoveryTick,

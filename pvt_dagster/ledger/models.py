@@ -88,6 +88,10 @@ class File(Base):
     # 0007_stage_outputs: what the later stages read, as typed columns.
     decrypted_sha256: Mapped[str | None] = mapped_column(SHA)
     scrubbed_sha256: Mapped[str | None] = mapped_column(SHA)
+    # 0008_faults: re-requests of a stranded file, and its clean-up at the source.
+    auto_retries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    source_cleanup: Mapped[str | None] = mapped_column(String(20))
+    source_identity: Mapped[str | None] = mapped_column(Text)
 
 
 class ManifestEvent(Base):
@@ -100,7 +104,7 @@ class ManifestEvent(Base):
     file_id: Mapped[int] = mapped_column(ForeignKey("files.id"))
     seq: Mapped[int] = mapped_column(Integer)
     stage: Mapped[str] = mapped_column(String(20))
-    action: Mapped[str] = mapped_column(String(50))
+    action: Mapped[str] = mapped_column(Text)  # 0008_faults: was VARCHAR(50)
     input_sha256: Mapped[str | None] = mapped_column(SHA)
     output_sha256: Mapped[str | None] = mapped_column(SHA)
     bytes: Mapped[int | None] = mapped_column(BigInteger)

@@ -83,6 +83,9 @@ class FileRecord:
     run_seq: int
     decrypted_sha256: str | None = None
     scrubbed_sha256: str | None = None
+    auto_retries: int = 0
+    source_cleanup: str | None = None
+    source_identity: str | None = None
 
     @property
     def vault_slug(self) -> str:
@@ -240,6 +243,8 @@ def file_record(row: models.File | Any) -> FileRecord:
         received_at=row.received_at, updated_at=row.updated_at, chain_head=row.chain_head,
         event_count=row.event_count, metrics=dict(row.metrics or {}), run_seq=row.run_seq,
         decrypted_sha256=row.decrypted_sha256, scrubbed_sha256=row.scrubbed_sha256,
+        auto_retries=row.auto_retries or 0, source_cleanup=row.source_cleanup,
+        source_identity=row.source_identity,
     )
 
 
