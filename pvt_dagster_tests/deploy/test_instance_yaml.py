@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import boto3
 import pytest
 from dagster import DagsterInstance
 from dagster._core.errors import DagsterInvalidConfigError
@@ -35,6 +36,8 @@ def dummy_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """Every variable the instance files read, set to a harmless value."""
     for name, value in DUMMY_ENV.items():
         monkeypatch.setenv(name, value)
+    # boto3's default session keeps the first credentials it found: keep these out of it.
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     return DUMMY_ENV
 
 
@@ -75,8 +78,8 @@ def test_run_monitoring_is_on_and_fits_the_launcher(profile: str, tmp_path: Path
         assert resumes == 0, "DefaultRunLauncher cannot resume runs; the instance would refuse it"
     else:
         launcher = launcher_data.rehydrate()  # offline: Docker and ECS clients connect lazily
-        assert launcher.supports_check_run_worker_health  # type: ignore[attr-defined]
-        assert launcher.supports_resume_run  # type: ignore[attr-defined]
+        assert launcher.supports_check_run_worker_health
+        assert launcher.supports_resume_run
         assert resumes >= 1
 
 
@@ -109,7 +112,7 @@ def test_offline_parts_of_a_profile_build(profile: str, tmp_path: Path,
     without a Docker engine or AWS (they connect on first use)."""
     ref = instance_ref(INSTANCE_YAMLS[profile], tmp_path)
     assert ref.run_launcher_data is not None and ref.run_coordinator_data is not None
-    assert isinstance(ref.run_launcher_data.rehydrate(), LAUNCHERS[profile])  # type: ignore[arg-type]
+    assert isinstance(ref.run_launcher_data.rehydrate(), LAUNCHERS[profile])
     assert isinstance(ref.run_coordinator_data.rehydrate(), QueuedRunCoordinator)
     logs = ref.compute_logs_data.rehydrate()
     assert isinstance(logs, S3ComputeLogManager)

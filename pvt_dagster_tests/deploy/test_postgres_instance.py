@@ -5,6 +5,7 @@
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import dagster as dg
 import pytest
 from dagster import OpExecutionContext
@@ -47,6 +48,8 @@ def profile_env(dagster_pg_database: PgDatabase, moto_s3: MotoS3,
            "AWS_SECRET_ACCESS_KEY": moto_s3.secret_access_key, "AWS_DEFAULT_REGION": REGION}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
+    # boto3's default session keeps the first credentials it found; start from a fresh one.
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     yield bucket
 
 
