@@ -42,6 +42,7 @@ so that callers, the ledger and the Dagster UI see one readable line without PII
     │   ├── ChannelUnavailableError the channel is down or refused for now; retried with backoff
     │   └── ChannelRejectedError    the channel refused the message for good (bad address, request)
     ├── DemoError                   the local demo cannot start (a port is taken, dagster missing)
+    ├── FeedOnHoldError             an operator asked to run a file of a feed on hold (no --force)
     └── InstanceNotFoundError       the Dagster instance is not found (DAGSTER_HOME)
 """
 
@@ -217,6 +218,10 @@ class ChannelRejectedError(NotifyError):
 
 class DemoError(PvtError):
     """The local demo (``pvt demo run``) cannot start: a port is taken, dagster is missing."""
+
+
+class FeedOnHoldError(PvtError):
+    """A file of a feed on hold was asked to run without ``--force``."""
 
 
 class InstanceNotFoundError(PvtError):

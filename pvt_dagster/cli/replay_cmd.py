@@ -12,7 +12,7 @@ from pvt_dagster.cli.keys_cmd import acting_user
 from pvt_dagster.cli.parsing import Subparsers
 from pvt_dagster.defs.launch import dagster_instance, run_file_job
 from pvt_dagster.defs.location import build_location
-from pvt_dagster.defs.names import TAG_REPLAY
+from pvt_dagster.defs.names import TAG_FORCE, TAG_REPLAY
 from pvt_dagster.pipeline import STAGES, Intake
 from pvt_dagster.pipeline.replay import FileToRun, prepare_ingest, prepare_replay
 
@@ -28,6 +28,8 @@ def _run(intake: Intake, todo: FileToRun, what: str, tags: dict[str, str]) -> in
     instance = dagster_instance()
     print(f"running {todo.feed.qualified_name} from {todo.from_stage} for {todo.key}",
           file=sys.stderr, flush=True)
+    if todo.forced:
+        tags = {**tags, TAG_FORCE: "true"}
     run = run_file_job(build_location(intake.config), instance, todo.feed, todo.key,
                        from_stage=todo.from_stage, tags=tags)
     for step in run.steps:
@@ -45,7 +47,8 @@ def _run(intake: Intake, todo: FileToRun, what: str, tags: dict[str, str]) -> in
 def cmd_replay(intake: Intake, args: argparse.Namespace) -> int:
     """Rebuild a file's outputs from the vault, from STAGE on (default: decrypted)."""
     dagster_instance()  # before anything is recorded: no instance, no replay
-    todo = prepare_replay(intake, args.key, from_stage=args.from_stage, user=acting_user())
+    todo = prepare_replay(intake, args.key, from_stage=args.from_stage, user=acting_user(),
+                          force=args.force)
     return _run(intake, todo, "replayed", {TAG_REPLAY: args.from_stage})
 
 
@@ -55,7 +58,7 @@ def cmd_ingest(intake: Intake, args: argparse.Namespace) -> int:
     dagster_instance()
     print(f"ingesting {Path(args.file).name} into {feed.qualified_name}", file=sys.stderr,
           flush=True)
-    todo = prepare_ingest(intake, feed, Path(args.file), user=acting_user())
+    todo = prepare_ingest(intake, feed, Path(args.file), user=acting_user(), force=args.force)
     return _run(intake, todo, "ingested", {TAG_REPLAY: "ingest"})
 
 
@@ -66,8 +69,12 @@ def register(sub: Subparsers) -> None:
     replay.add_argument("--from", dest="from_stage", default="decrypted", choices=STAGES,
                         help="first stage to run again (default: decrypted; raw transfers "
                              "a file again that never reached the vault)")
+    replay.add_argument("--force", action="store_true",
+                        help="run even though the feed is on hold (recorded)")
     replay.set_defaults(run=cmd_replay, needs_intake=True)
     ingest = sub.add_parser("ingest", help="take in a file handed over by other means")
     ingest.add_argument("feed", help="client/feed")
     ingest.add_argument("file")
+    ingest.add_argument("--force", action="store_true",
+                        help="take it in even though the feed is on hold (recorded)")
     ingest.set_defaults(run=cmd_ingest, needs_intake=True)

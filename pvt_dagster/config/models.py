@@ -191,6 +191,7 @@ class FeedConfig(Model):
     file_checks: list[FileRuleConfig] = Field(default_factory=list)  # feed-level rules
     deliver: list[DeliveryTarget] = Field(default_factory=list)
     allow_duplicates: bool = False
+    max_consecutive_failures: int | None = Field(default=None, ge=1)  # default: the client's
 
 
 class ClientConfig(Model):

@@ -20,8 +20,9 @@ from pvt_dagster.defs.metadata import (
     validated_metadata,
 )
 from pvt_dagster.defs.metrics import with_metrics
-from pvt_dagster.defs.names import asset_key_path, partitions_name
+from pvt_dagster.defs.names import TAG_FORCE, asset_key_path, partitions_name
 from pvt_dagster.defs.resources import PvtIntakeResource
+from pvt_dagster.domain import STAGES
 from pvt_dagster.errors import ParseError
 from pvt_dagster.pipeline import (
     run_decrypted,
@@ -30,8 +31,9 @@ from pvt_dagster.pipeline import (
     run_scrubbed,
     run_validated,
 )
-from pvt_dagster.pipeline.outcomes import NotDone
+from pvt_dagster.pipeline.outcomes import Held, NotDone
 from pvt_dagster.pipeline.raw import TransferAttempt
+from pvt_dagster.pipeline.stage_guard import hold_refusal
 from pvt_dagster.pipeline.validated import unparsed_outcomes
 from pvt_dagster.validation import planned_checks
 
@@ -69,8 +71,9 @@ class _FeedAssets:
         def stage_asset(context: dg.AssetExecutionContext, pvt: PvtIntakeResource,
                         ) -> Iterator[dg.MaterializeResult | dg.AssetObservation]:
             """Run the stage for one file and report its metadata."""
-            result = run(pvt.get(), context.partition_key, run_id=context.run.run_id,
-                         **stage_kwargs(context, stage))
+            result = (held_at_start(context, pvt, self.feed, stage)
+                      or run(pvt.get(), context.partition_key, run_id=context.run.run_id,
+                             **stage_kwargs(context, stage)))
             if isinstance(result, NotDone):
                 context.log.warning(f"{context.partition_key} {result.outcome}: "
                                     f"{result.reason}")
@@ -85,6 +88,20 @@ class _FeedAssets:
             yield dg.MaterializeResult(metadata=metadata)
 
         return stage_asset
+
+
+def held_at_start(context: dg.AssetExecutionContext, pvt: PvtIntakeResource, feed: FeedRef,
+                  stage: str) -> Held | None:
+    """The hold that refuses this run: checked at the run's first stage (a launch from the
+    UI, a sensor or the CLI), unless the run is forced (tag ``pvt/force``)."""
+    if context.run.tags.get(TAG_FORCE) == "true":
+        return None
+    selected = context.run.asset_selection  # empty or None: the whole job
+    stages = [s for s in STAGES if not selected
+              or dg.AssetKey(asset_key_path(feed, s)) in selected]
+    if not stages or stages[0] != stage:
+        return None
+    return hold_refusal(pvt.get(), context.partition_key)
 
 
 def stage_kwargs(context: dg.AssetExecutionContext, stage: str) -> dict[str, Any]:
@@ -148,8 +165,15 @@ def _validated_asset(shared: _FeedAssets, decrypted: dg.AssetsDefinition) -> dg.
               description=f"Each {shared.feed.qualified_name} file parsed and checked against "
                           "its rules; failure rules block scrubbing and delivery.")
     def validated(context: dg.AssetExecutionContext,
-                  pvt: PvtIntakeResource) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+                  pvt: PvtIntakeResource,
+                  ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult | dg.AssetObservation]:
         """Parse and check one file; every check gets a result, even when parsing fails."""
+        held = held_at_start(context, pvt, shared.feed, "validated")
+        if held is not None:
+            context.log.warning(f"{context.partition_key} {held.outcome}: {held.reason}")
+            yield dg.AssetObservation(asset_key=key, partition=context.partition_key,
+                                      metadata={"outcome": held.outcome, "reason": held.reason})
+            return
         try:
             result = run_validated(pvt.get(), context.partition_key, run_id=context.run.run_id)
         except ParseError as exc:

@@ -8,6 +8,7 @@ TAG_FEED = "pvt/feed"
 TAG_CLIENT = "pvt/client"
 TAG_FILE = "pvt/file"
 TAG_REPLAY = "pvt/replay"
+TAG_FORCE = "pvt/force"              # "true": run even though the feed is on hold
 PARTITION_TAG = "dagster/partition"  # Dagster's: the partition (file key) of a run
 RUN_KEY_TAG = "dagster/run_key"      # Dagster's: the run key of a sensor-requested run
 

@@ -30,7 +30,6 @@ from pvt_dagster.ledger.timeutil import ensure_utc, utcnow
 _KEY_ATTEMPTS = 20
 FIXED_FIELDS = frozenset({"id", "key", "chain_head", "event_count", "updated_at"})
 UPDATABLE_FIELDS = frozenset(f.name for f in dataclasses.fields(FileRecord)) - FIXED_FIELDS
-NOT_RECEIVED = ("discovered", "rejected")
 #: Listings read plain rows, not ORM objects: a poll of a big folder reads thousands of files.
 FILE_COLUMNS = tuple(File.__table__.columns)
 
@@ -194,11 +193,12 @@ class FilesMixin(LedgerBase):
     def find_delivered_duplicate(
         self, client: str, feed: str | None, raw_sha256: str, exclude_key: str
     ) -> FileRecord | None:
-        """An earlier received file of the same feed with the same raw sha256, or None."""
+        """An earlier delivered file of the same feed with the same raw sha256, or None (a
+        failed file's bytes may come again: that is how a client resends a fixed file)."""
         stmt = (
             select(File)
             .where(File.client == client, File.feed == feed, File.raw_sha256 == raw_sha256,
-                   File.key != exclude_key, File.status.not_in(NOT_RECEIVED))
+                   File.key != exclude_key, File.status == "delivered")
             .order_by(File.discovered_at, File.id)
             .limit(1)
         )

@@ -32,5 +32,13 @@ class Blocked:
     outcome: str = "blocked"
 
 
+@dataclass(frozen=True)
+class Held:
+    """The file's feed is on hold: nothing runs until it is released (or a run is forced)."""
+
+    reason: str
+    outcome: str = "on_hold"
+
+
 #: The stage did not produce its output, and that is not a failure of the stage.
-NotDone = Refused | Waiting | Blocked
+NotDone = Refused | Waiting | Blocked | Held

@@ -14,12 +14,12 @@ from typing import Any, TypeVar
 from pvt_dagster.errors import one_line
 from pvt_dagster.ledger import Ledger
 from pvt_dagster.pipeline.layout import HomeLayout
-from pvt_dagster.pipeline.outcomes import Blocked, NotDone, Refused, Waiting
+from pvt_dagster.pipeline.outcomes import Blocked, Refused, Waiting
 from pvt_dagster.tracking import TrackedStage, track_stage
 from pvt_dagster.tracking.classify import DATA, REJECTED, RETRY
 
 log = logging.getLogger(__name__)
-NotDoneT = TypeVar("NotDoneT", bound=NotDone)
+NotDoneT = TypeVar("NotDoneT", bound=Refused | Waiting | Blocked)
 
 
 def utcnow() -> datetime:
@@ -38,7 +38,7 @@ class EventDraft:
     details: dict[str, Any] = field(default_factory=dict)
     input_name: str | None = None  # defaults: the stage's files in the home (see stage_names)
     output_name: str | None = None
-    not_done: NotDone | None = None  # set when the stage ends without its output
+    not_done: Refused | Waiting | Blocked | None = None  # the stage ended without output
 
     def end_without_output(self, outcome: NotDoneT) -> NotDoneT:
         """Record that the stage ends with ``outcome`` (refused, waiting or blocked) instead
@@ -69,7 +69,7 @@ def _event(ledger: Ledger, key: str, stage: str, draft: EventDraft) -> dict[str,
 
 #: How each way of ending without output is registered: error class, category, and the
 #: outbox message (kind, severity), if any. Waiting is normal: no message at all.
-_NOT_DONE: dict[type[NotDone], tuple[str, str, tuple[str, str] | None]] = {
+_NOT_DONE: dict[type, tuple[str, str, tuple[str, str] | None]] = {
     Refused: ("FileRejectedError", REJECTED, ("rejected", "warning")),
     Waiting: ("SourceChangedError", RETRY, None),
     Blocked: ("ValidationFailedError", DATA, None),  # its message is the stage's own

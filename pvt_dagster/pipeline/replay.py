@@ -9,31 +9,56 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pvt_dagster.config.models import FeedRef
-from pvt_dagster.errors import StageOrderError, UsageError, VaultIntegrityError
+from pvt_dagster.errors import (
+    FeedOnHoldError,
+    StageOrderError,
+    UsageError,
+    VaultIntegrityError,
+)
 from pvt_dagster.pipeline.intake import INGEST_SOURCE, Intake, handed_over
 from pvt_dagster.pipeline.layout import STAGES
 from pvt_dagster.pipeline.recording import utcnow
 from pvt_dagster.polling.constraints import constraint_violation
+from pvt_dagster.tracking import active_hold
 from pvt_dagster.transport import sha256_file
 
-__all__ = ["INGEST_SOURCE", "FileToRun", "prepare_ingest", "prepare_replay"]
+__all__ = ["INGEST_SOURCE", "FileToRun", "check_hold", "prepare_ingest", "prepare_replay"]
 
 
 @dataclass(frozen=True)
 class FileToRun:
-    """A file an operator asked to run: its key, feed, the first stage to run, and why it
-    will not run at all (``refused``: recorded, e.g. a handed-over file over its limit)."""
+    """A file an operator asked to run: its key, feed, the first stage to run, whether the
+    run is forced past a hold, and why it will not run at all (``refused``: recorded, e.g. a
+    handed-over file over its limit)."""
 
     key: str
     feed: FeedRef
     from_stage: str
     refused: str | None = None
+    forced: bool = False
 
 
-def prepare_replay(intake: Intake, key: str, *, from_stage: str = "decrypted",
-                   user: str) -> FileToRun:
-    """Check that ``key`` can run again from ``from_stage`` (its input is there and verified),
-    record the operator action and give the file a fresh run key."""
+def check_hold(intake: Intake, feed: FeedRef, *, force: bool, user: str, target: str) -> bool:
+    """Refuse (FeedOnHoldError) to run a file of a feed on hold unless ``force``; a forced
+    run is recorded as an operator action. Whether the run is forced past a hold."""
+    hold = active_hold(intake.ledger, feed.client, feed.name)
+    if hold is None:
+        return False
+    if not force:
+        raise FeedOnHoldError(
+            f"feed {feed.qualified_name} is on hold since {hold.placed_at:%Y-%m-%d %H:%M}Z "
+            f"({hold.reason}); release it with `pvt holds release {feed.qualified_name}`, or "
+            "run anyway with --force")
+    intake.ledger.record_operator_action(action="force", target=target, user=user,
+                                        details={"hold": hold.id, "feed": feed.qualified_name})
+    return True
+
+
+def prepare_replay(intake: Intake, key: str, *, from_stage: str = "decrypted", user: str,
+                   force: bool = False) -> FileToRun:
+    """Check that ``key`` can run again from ``from_stage`` (its input is there and verified,
+    its feed not on hold unless ``force``), record the operator action and give the file a
+    fresh run key."""
     if from_stage not in STAGES:
         raise UsageError(f"unknown stage {from_stage!r} (one of {', '.join(STAGES)})")
     ledger = intake.ledger
@@ -41,6 +66,7 @@ def prepare_replay(intake: Intake, key: str, *, from_stage: str = "decrypted",
     feed = intake.feed_of(record)
     if record.status == "rejected":
         raise UsageError(f"{key} was rejected ({record.error}); there is nothing to replay")
+    forced = check_hold(intake, feed, force=force, user=user, target=key)
     if from_stage != "raw":
         if not record.raw_sha256:
             raise StageOrderError(f"{key} was never received into the vault; replay it "
@@ -64,16 +90,18 @@ def prepare_replay(intake: Intake, key: str, *, from_stage: str = "decrypted",
     ledger.update_file(key, run_seq=run_seq)
     ledger.record_operator_action(action="replay", target=key, user=user,
                                   details={"from": from_stage, "run_seq": run_seq})
-    return FileToRun(key, feed, from_stage)
+    return FileToRun(key, feed, from_stage, forced=forced)
 
 
-def prepare_ingest(intake: Intake, feed: FeedRef, path: Path, *, user: str) -> FileToRun:
+def prepare_ingest(intake: Intake, feed: FeedRef, path: Path, *, user: str,
+                   force: bool = False) -> FileToRun:
     """Take a file handed over by other means into ``feed``: a ledger row whose source is the
     file's own folder (the file is left alone there), checked against the feed's
     constraints. Its stages then run from ``raw``, as for any file."""
     path = Path(path).absolute()
     if path.is_symlink() or not path.is_file():
         raise UsageError(f"{path} is not a regular file")
+    forced = check_hold(intake, feed, force=force, user=user, target=str(path))
     source, name = handed_over(path)
     try:
         entry = source.stat(name)
@@ -93,4 +121,4 @@ def prepare_ingest(intake: Intake, feed: FeedRef, path: Path, *, user: str) -> F
                             input_name=f"{INGEST_SOURCE}:{path}")
         ledger.update_file(record.key, status="rejected", error=violation)
         return FileToRun(record.key, feed, "raw", refused=violation)
-    return FileToRun(record.key, feed, "raw")
+    return FileToRun(record.key, feed, "raw", forced=forced)

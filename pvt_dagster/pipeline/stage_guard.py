@@ -1,10 +1,13 @@
-"""Refusing to run a stage whose input is not there yet."""
+"""Refusing to run a stage whose input is not there yet, or whose feed is on hold."""
 
 from __future__ import annotations
 
 from pvt_dagster.errors import FileRejectedError, StageOrderError
 from pvt_dagster.ledger import FileRecord, Ledger
+from pvt_dagster.pipeline.intake import Intake
 from pvt_dagster.pipeline.layout import STAGES
+from pvt_dagster.pipeline.outcomes import Held
+from pvt_dagster.tracking import active_hold, hold_file
 
 
 def require_stage(ledger: Ledger, key: str, needed: str) -> FileRecord:
@@ -16,3 +19,20 @@ def require_stage(ledger: Ledger, key: str, needed: str) -> FileRecord:
         raise StageOrderError(
             f"{key} has not completed {needed} yet (its last stage is {record.stage or 'none'})")
     return record
+
+
+def hold_refusal(intake: Intake, key: str) -> Held | None:
+    """Why a run must not start for ``key``: its feed is on hold (a file that had not started
+    waits as ``on_hold`` and runs when the hold is released). None when the feed is not held."""
+    record = intake.ledger.get_file(key)
+    if record.feed is None:
+        return None
+    hold = active_hold(intake.ledger, record.client, record.feed)
+    if hold is None:
+        return None
+    if record.status == "discovered":
+        hold_file(intake.ledger, record, hold)
+    feed = f"{record.client}/{record.feed}"
+    return Held(f"feed {feed} is on hold (hold {hold.id}: {hold.reason}); release it with "
+                f"`pvt holds release {feed}`, or force the run (tag pvt/force=true, or "
+                "--force on the command line)")

@@ -60,7 +60,8 @@ def _feed_processes(config: PvtConfig, feed: FeedRef) -> dict[str, dict[str, Any
     for stage, (sources, targets) in io.items():
         fields = default_fields(c, f, stage)
         fields.update(sources=sources, targets=targets,
-                      max_failures=feed.client_config.max_consecutive_failures)
+                      max_failures=feed.config.max_consecutive_failures
+                      or feed.client_config.max_consecutive_failures)
         if stage == "raw":
             fields["tool"] = source.kind
         elif stage == "decrypted" and plain:

@@ -14,7 +14,13 @@ from pvt_dagster.errors import PvtError
 from pvt_dagster.ledger import Ledger
 from pvt_dagster.ledger.tracking import HoldRecord, ProcessRunRecord
 from pvt_dagster.tracking.classify import OPERATIONAL, categorize, counts_towards_hold
-from pvt_dagster.tracking.holds import check_feed, last_release, place_hold, source_streak
+from pvt_dagster.tracking.holds import (
+    check_feed,
+    last_release,
+    place_hold,
+    source_streak,
+    threshold,
+)
 from pvt_dagster.tracking.metrics import add_stage_metrics
 from pvt_dagster.tracking.registry import (
     default_fields,
@@ -123,11 +129,10 @@ def discovery_failed(ledger: Ledger, client: str, source: str, feeds: list[str],
                                    run_id=tick, file_key=None, actor="discovery")
     ledger.finish_process_run(run.id, status="failed", category=OPERATIONAL,
                               error_class=type(exc).__name__, error=error)
-    limit = next((p.max_failures for p in ledger.processes() if p.name == name), 3)
     placed = []
     for feed in feeds:
         streak = source_streak(ledger, name, last_release(ledger, client, feed))
-        if streak.failures >= limit:
+        if streak.failures >= threshold(ledger, client, feed):
             hold = place_hold(ledger, client, feed, streak, cause=f"polls of {client}/{source}")
             if hold is not None:
                 placed.append(hold)

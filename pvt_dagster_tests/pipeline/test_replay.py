@@ -17,7 +17,7 @@ from pvt_dagster.pipeline.replay import INGEST_SOURCE, prepare_ingest, prepare_r
 from pvt_dagster.sources.base import RemoteEntry
 from pvt_dagster.transport import receive, sha256_file
 from pvt_dagster_tests.support.fixtures import GOOD_ROWS, IntakeEnv, csv_bytes
-from pvt_dagster_tests.support.flow import process_all, read_daily, run_file
+from pvt_dagster_tests.support.flow import process_all, read_daily, run_file, settle
 
 ROWS_B = [["11", "456-78-9012", "(555) 999-0000", "WA"]]
 
@@ -203,3 +203,32 @@ def test_cli_replay_without_a_dagster_instance_exits_3(
     record = intake_env.intake().ledger.get_file(key)
     assert record.run_seq == 0  # nothing recorded: no replay happened
     assert intake_env.intake().ledger.operator_actions(target=key) == []
+
+
+def test_replay_from_raw_transfers_a_file_that_never_reached_the_vault(
+        intake_env: IntakeEnv) -> None:
+    intake_env.drop_encrypted("members_lost.csv.pgp", csv_bytes(GOOD_ROWS))
+    intake = intake_env.intake()
+    (ready,) = settle(intake)
+    # As a run that failed at raw leaves it: failed, nothing in the vault.
+    intake.ledger.update_file(ready.key, status="failed", error="server went away")
+    with pytest.raises(StageOrderError, match="replay it from raw"):
+        prepare_replay(intake, ready.key, user="op")
+    todo = prepare_replay(intake, ready.key, from_stage="raw", user="op")
+    assert run_file(intake, todo.key, from_stage="raw") == "delivered"
+    assert sha256_file(intake.layout.vault_path(ready.key)) == \
+        intake.ledger.get_file(ready.key).raw_sha256
+    assert len(read_daily(intake_env.out)) == len(GOOD_ROWS)
+
+
+def test_a_failed_files_bytes_sent_again_are_not_a_duplicate(intake_env: IntakeEnv) -> None:
+    intake = intake_env.intake()
+    payload = intake_env.drop_encrypted("members_one.csv.pgp", csv_bytes(GOOD_ROWS)).read_bytes()
+    ((first, _),) = process_all(intake).items()
+    # As a file whose delivery failed leaves it: received (its sha256 known), then failed.
+    intake.ledger.update_file(first, status="failed", error="delivery target was down")
+    assert intake.ledger.get_file(first).raw_sha256 is not None
+    intake_env.drop_plain("members_resent.csv.pgp", payload)
+    assert list(process_all(intake).values()) == ["delivered"]  # not rejected
+    intake_env.drop_plain("members_third.csv.pgp", payload)
+    assert list(process_all(intake).values()) == ["rejected"]  # a delivered file's bytes
