@@ -8,12 +8,13 @@ from typing import Any
 
 import dagster as dg
 
-from pvt_dagster.comms import Dispatcher, mask_pii
+from pvt_dagster.comms import Dispatcher
 from pvt_dagster.defs.hooks import PARTITION_TAG
 from pvt_dagster.defs.names import TAG_FILE
 from pvt_dagster.defs.resources import PvtIntakeResource
 from pvt_dagster.errors import PvtError
 from pvt_dagster.ledger import Ledger
+from pvt_dagster.masking import mask_pii
 from pvt_dagster.pipeline.recording import one_line
 
 DISPATCH_SENSOR = "pvt__dispatch"

@@ -35,9 +35,9 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.schema import CreateSchema
 
-from pvt_dagster.comms.pii import mask_pii
 from pvt_dagster.delivery.scrubbed import data_rows, read_header
 from pvt_dagster.errors import DeliveryError
+from pvt_dagster.masking import mask_pii
 
 KEY_COLUMN, LOADED_COLUMN = "_pvt_key", "_pvt_loaded_at"
 MAX_IDENTIFIER = 63  # PostgreSQL truncates longer names

@@ -19,9 +19,9 @@ from typing import Any
 
 import yaml
 
-from pvt_dagster.comms.pii import mask_pii
 from pvt_dagster.config.models import PvtConfig
 from pvt_dagster.errors import ConfigError
+from pvt_dagster.masking import mask_pii
 
 ENV_VAR = "PVT_LOGGING_CONFIG"
 DEFAULT_CONFIG = Path(__file__).with_name("logging.yaml")

@@ -20,6 +20,7 @@ from pandera.config import config_context
 
 from pvt_dagster.config.models import FeedConfig, FileFormat, FileRuleConfig
 from pvt_dagster.errors import ParseError, RuleError
+from pvt_dagster.masking import show_value
 from pvt_dagster.validation.catalogue import FILE_COLUMN, PlannedCheck, planned_checks
 from pvt_dagster.validation.filerules import (
     ROW_RULES,
@@ -29,7 +30,6 @@ from pvt_dagster.validation.filerules import (
     row_predicate,
 )
 from pvt_dagster.validation.formats import read_chunks
-from pvt_dagster.validation.masking import show_value
 from pvt_dagster.validation.messages import outcome_message
 from pvt_dagster.validation.rules import predicate
 
