@@ -12,6 +12,7 @@ from typing import BinaryIO
 
 from pvt_dagster.config.models import LocalSource
 from pvt_dagster.errors import SourceEntryGoneError, SourceError
+from pvt_dagster.fsutil import ensure_private_dir
 from pvt_dagster.sources.base import EntryKind, RemoteEntry
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -180,7 +181,7 @@ class LocalFolderSource:
         """Move the entry into ``destination`` (relative to the root or absolute); its new path."""
         target_dir = self._archive_dir(destination)
         try:
-            target_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            ensure_private_dir(target_dir)
         except OSError as exc:
             raise SourceError(
                 f"source {self.name}: cannot create archive folder {target_dir}: {exc.strerror}"
