@@ -9,7 +9,8 @@ from pathlib import Path
 
 from pvt_dagster.cli.keys_cmd import acting_user
 from pvt_dagster.cli.parsing import Subparsers
-from pvt_dagster.pipeline import STAGES, Intake
+from pvt_dagster.domain import STAGES
+from pvt_dagster.pipeline import Intake
 from pvt_dagster.pipeline.replay import ReplayResult, ingest_file, replay_file
 
 OK_STATUSES = ("delivered",)

@@ -1,11 +1,11 @@
-"""The base of every config model, names, severities, sizes and secret references."""
+"""The base of every config model, names, sizes and secret references."""
 
 from __future__ import annotations
 
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import (
     AfterValidator,
@@ -30,8 +30,6 @@ def _identifier(name: str) -> str:
 
 # Client, source and feed names become Dagster names (asset keys, jobs, partitions).
 Name = Annotated[str, AfterValidator(_identifier)]
-Severity = Literal["information", "warning", "failure"]
-SEVERITIES: tuple[Severity, ...] = ("information", "warning", "failure")
 
 
 class Model(BaseModel):

@@ -20,11 +20,9 @@ from pydantic_core import PydanticCustomError
 
 from pvt_dagster.config.base import (
     IDENTIFIER,
-    SEVERITIES,
     Model,
     Name,
     SecretRef,
-    Severity,
     Size,
 )
 from pvt_dagster.config.columns import (
@@ -75,7 +73,6 @@ __all__ = [
     "AFTER_TRANSFER",
     "IDENTIFIER",
     "OPTION_SCRUB_ACTIONS",
-    "SEVERITIES",
     "SIMPLE_SCRUB_ACTIONS",
     "SUPPORTED_DELIVERY_KINDS",
     "SUPPORTED_SOURCE_KINDS",
@@ -117,7 +114,6 @@ __all__ = [
     "SalesforceConfig",
     "ScrubStep",
     "SecretRef",
-    "Severity",
     "SftpSource",
     "Size",
     "SourceBase",

@@ -15,12 +15,12 @@ if TYPE_CHECKING:  # the type is not exported by name; only annotations use it
 from pvt_dagster.config.models import FeedRef
 from pvt_dagster.defs.hooks import pvt_failure_hook, pvt_success_hook
 from pvt_dagster.defs.names import TAG_CLIENT, TAG_FEED, asset_key_path, job_name
+from pvt_dagster.domain import STAGES
 
 
 def build_feed_job(feed: FeedRef) -> FeedJob:
     """The job the discovery sensor launches for each ready file of ``feed``."""
-    stages = ("raw", "decrypted", "validated", "scrubbed", "delivered")
-    selection = dg.AssetSelection.assets(*(dg.AssetKey(asset_key_path(feed, s)) for s in stages))
+    selection = dg.AssetSelection.assets(*(dg.AssetKey(asset_key_path(feed, s)) for s in STAGES))
     return dg.define_asset_job(
         name=job_name(feed),
         selection=selection,

@@ -7,8 +7,6 @@ from pathlib import Path
 
 from pvt_dagster.fsutil import ensure_private_dir
 
-STAGES = ("raw", "decrypted", "validated", "scrubbed", "delivered")
-
 
 @dataclass(frozen=True)
 class HomeLayout:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pvt_dagster.config.models import FeedRef, LocalSource
+from pvt_dagster.domain import STAGES
 from pvt_dagster.errors import (
     FileRejectedError,
     StageOrderError,
@@ -15,7 +16,6 @@ from pvt_dagster.errors import (
     VaultIntegrityError,
 )
 from pvt_dagster.pipeline.intake import Intake
-from pvt_dagster.pipeline.layout import STAGES
 from pvt_dagster.pipeline.recording import recorded_stage, utcnow
 from pvt_dagster.pipeline.sequence import StageCallback, run_stages
 from pvt_dagster.polling.constraints import constraint_violation

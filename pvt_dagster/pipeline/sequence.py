@@ -7,11 +7,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from pvt_dagster.domain import STAGES
 from pvt_dagster.errors import PvtError
 from pvt_dagster.pipeline.decrypted import run_decrypted
 from pvt_dagster.pipeline.delivered import run_delivered
 from pvt_dagster.pipeline.intake import Intake
-from pvt_dagster.pipeline.layout import STAGES
 from pvt_dagster.pipeline.raw import run_raw
 from pvt_dagster.pipeline.recording import one_line
 from pvt_dagster.pipeline.scrubbed import run_scrubbed

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from pvt_dagster.domain import STAGES
 from pvt_dagster.errors import FileRejectedError, StageOrderError
 from pvt_dagster.ledger import FileRecord, Ledger
-from pvt_dagster.pipeline.layout import STAGES
 
 
 def require_stage(ledger: Ledger, key: str, needed: str) -> FileRecord:
