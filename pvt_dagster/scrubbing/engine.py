@@ -14,12 +14,11 @@ import pandas as pd
 
 from pvt_dagster.config.models import FeedConfig, FileFormat
 from pvt_dagster.errors import ScrubError
+from pvt_dagster.formats import CHUNK_ROWS, read_chunks
 from pvt_dagster.fsutil import private_temp_beside
 from pvt_dagster.masking import show_value
 from pvt_dagster.scrubbing.actions import apply_action, apply_step
 from pvt_dagster.validation.catalogue import PlannedCheck, planned_checks
-from pvt_dagster.validation.engine import CHUNK_ROWS
-from pvt_dagster.validation.formats import read_chunks
 from pvt_dagster.validation.rules import predicate
 
 StepFunction = Callable[[pd.Series], pd.Series]

@@ -15,7 +15,6 @@ from pvt_dagster.validation.engine import (
     build_schema,
     validate_file,
 )
-from pvt_dagster.validation.formats import read_chunks
 from pvt_dagster.validation.report import render_markdown
 
 __all__ = [
@@ -27,7 +26,6 @@ __all__ = [
     "build_schema",
     "column_slug",
     "planned_checks",
-    "read_chunks",
     "render_markdown",
     "validate_file",
 ]

@@ -1,1 +1,1 @@
-"""Tests of the validation package: catalogue, reader and engine."""
+"""Tests of the validation package: catalogue, rules, engine and report, for every format."""
