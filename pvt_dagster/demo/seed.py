@@ -64,7 +64,7 @@ clients:
       dropbox:
         kind: local
         path: inbox
-        after_transfer: archive:archive   # moved here only after the vault copy is verified
+        after_transfer: archive:../archive   # .demo/archive, once the vault copy is verified
         unmatched: report
     polling: {interval_seconds: 5, quiesce_seconds: 4}
     feeds:

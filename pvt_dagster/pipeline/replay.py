@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pvt_dagster.config.models import FeedRef, LocalSource
+from pvt_dagster.config.models import FeedRef, Keep, LocalSource
 from pvt_dagster.domain import STAGES
 from pvt_dagster.errors import (
     FileRejectedError,
@@ -81,7 +81,7 @@ def ingest_file(intake: Intake, feed: FeedRef, path: Path, *, user: str,
     if path.is_symlink() or not path.is_file():
         raise UsageError(f"{path} is not a regular file")
     source = LocalFolderSource(INGEST_SOURCE, LocalSource(kind="local", path=str(path.parent),
-                                                          after_transfer="keep"))
+                                                          after_transfer=Keep()))
     entry = source.stat(path.name)
     ledger = intake.ledger
     record = ledger.create_file(client=feed.client, feed=feed.name, source=INGEST_SOURCE,

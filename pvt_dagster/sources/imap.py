@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Any, BinaryIO
 
+from pvt_dagster.config.models import Seen
 from pvt_dagster.errors import SourceEntryGoneError, SourceError
 from pvt_dagster.sources.base import RemoteEntry
 from pvt_dagster.sources.imapconn import ImapConnection, quote
@@ -58,7 +59,7 @@ class MailboxSource(ImapConnection):
 
     def _criteria(self) -> list[str]:
         criteria = ["UNDELETED"]
-        if self.config.after_transfer == "seen":
+        if isinstance(self.config.after_transfer, Seen):
             criteria.append("UNSEEN")
         if self.config.sender:
             criteria += ["FROM", quote(self.config.sender)]

@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import BinaryIO
 
-from pvt_dagster.config.models import LocalSource
+from pvt_dagster.config.models import Archive, LocalSource
 from pvt_dagster.errors import SourceEntryGoneError, SourceError
 from pvt_dagster.fsutil import ensure_private_dir
 from pvt_dagster.sources.base import EntryKind, RemoteEntry
@@ -54,9 +54,8 @@ class LocalFolderSource:
         self.config = config
         self.root = Path(config.path)
         self._skip: Path | None = None
-        policy = config.after_transfer
-        if policy.startswith("archive:"):
-            self._skip = self._archive_dir(policy.removeprefix("archive:"))
+        if isinstance(config.after_transfer, Archive):
+            self._skip = self._archive_dir(config.after_transfer.path)
 
     # -- listing ----------------------------------------------------------------------------
 

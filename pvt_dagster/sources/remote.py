@@ -7,6 +7,7 @@ import posixpath
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from pvt_dagster.config.sources import AfterTransfer, Archive
 from pvt_dagster.errors import SourceError
 from pvt_dagster.sources.local import split_relative
 
@@ -33,11 +34,11 @@ def archive_folder(root: str, destination: str) -> str:
     return posixpath.normpath(posixpath.join(root, destination))
 
 
-def archive_target(root: str, after_transfer: str) -> str | None:
+def archive_target(root: str, after_transfer: AfterTransfer) -> str | None:
     """The archive folder of an ``archive:PATH`` policy (see ``archive_folder``), else None."""
-    if not after_transfer.startswith("archive:"):
+    if not isinstance(after_transfer, Archive):
         return None
-    return archive_folder(root, after_transfer.removeprefix("archive:"))
+    return archive_folder(root, after_transfer.path)
 
 
 def relative_to_root(root: str, path: str) -> str:

@@ -31,7 +31,7 @@ from botocore.exceptions import (
 )
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from pvt_dagster.config.models import S3Source
+from pvt_dagster.config.models import Archive, S3Source
 from pvt_dagster.errors import (
     PvtError,
     ServerIdentityError,
@@ -74,10 +74,9 @@ class S3BucketSource:
         self._client: Any = None
         self._etags: dict[str, str] = {}  # path -> ETag seen by the last listing or stat
         self._read: dict[str, str] = {}   # path -> ETag of the bytes actually read
-        policy = config.after_transfer
         self._archive: str | None = None
-        if policy.startswith("archive:"):
-            self._archive = folder_prefix(policy.removeprefix("archive:"))
+        if isinstance(config.after_transfer, Archive):
+            self._archive = folder_prefix(config.after_transfer.path)
 
     # -- connection and errors --------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from pvt_dagster.config.sources import AfterTransfer, Archive, Delete, Keep, Seen
 from pvt_dagster.errors import (
     PvtError,
     SizeMismatchError,
@@ -131,16 +132,17 @@ def _publish(tmp: Path, destination: Path, sha: str) -> None:
     fsync_dir(destination.parent)
 
 
-def after_transfer(source: Source, entry: RemoteEntry, policy: str) -> str:
-    """Apply ``delete`` | ``keep`` | ``archive:PATH`` at the source; a short description."""
-    if policy == "delete":
-        source.remove(entry.path)
-        return f"deleted {entry.path} at the source"
-    if policy == "keep":
-        return f"kept {entry.path} at the source"
-    if policy.startswith("archive:") and policy != "archive:":
-        new_path = source.archive(entry.path, policy.removeprefix("archive:"))
-        return f"archived {entry.path} to {new_path}"
-    if policy == "seen" and isinstance(source, MarksSeen):  # imap: mark the message seen
-        return source.mark_seen(entry.path)
-    raise SourceError(f"unknown after_transfer policy {policy!r} (delete, keep or archive:PATH)")
+def after_transfer(source: Source, entry: RemoteEntry, policy: AfterTransfer) -> str:
+    """Apply the source's ``after_transfer`` policy to ``entry``; a short description."""
+    match policy:
+        case Delete():
+            source.remove(entry.path)
+            return f"deleted {entry.path} at the source"
+        case Keep():
+            return f"kept {entry.path} at the source"
+        case Archive(path=destination):
+            new_path = source.archive(entry.path, destination)
+            return f"archived {entry.path} to {new_path}"
+        case Seen() if isinstance(source, MarksSeen):  # imap: mark the message seen
+            return source.mark_seen(entry.path)
+    raise SourceError(f"source {source.name} cannot apply after_transfer {policy}")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pvt_dagster.config.models import S3Source
+from pvt_dagster.config.models import Archive, Delete, Keep, S3Source
 from pvt_dagster.errors import (
     SourceAuthError,
     SourceChangedError,
@@ -102,9 +102,9 @@ def test_after_transfer_delete_keep_and_archive(s3_env: MotoS3) -> None:
     put(s3_env, bucket, "done/c.csv", b"an earlier c")
     source = make(s3_env, bucket, after="archive:done")
     entries = {e.path: e for e in source.list_entries()}
-    assert after_transfer(source, entries["a.csv"], "delete") == "deleted a.csv at the source"
-    assert after_transfer(source, entries["b.csv"], "keep") == "kept b.csv at the source"
-    assert after_transfer(source, entries["c.csv"], "archive:done").endswith("done/c-2.csv")
+    assert after_transfer(source, entries["a.csv"], Delete()) == "deleted a.csv at the source"
+    assert after_transfer(source, entries["b.csv"], Keep()) == "kept b.csv at the source"
+    assert after_transfer(source, entries["c.csv"], Archive("done")).endswith("done/c-2.csv")
     assert keys(s3_env, bucket) == {"in/b.csv", "done/c.csv", "done/c-2.csv"}
     body = s3_env.client().get_object(Bucket=bucket, Key="done/c-2.csv")["Body"].read()
     assert body == b"c.csv"
