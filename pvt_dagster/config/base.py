@@ -54,12 +54,6 @@ class SecretRef(Model):
         """Where the secret comes from, for messages (never the value)."""
         return f"environment variable {self.env}" if self.env else f"file {self.file}"
 
-    def is_available(self) -> bool:
-        """Whether the secret can be resolved now."""
-        if self.env:
-            return self.env in os.environ
-        return self.file is not None and self.file.is_file()
-
     def resolve(self) -> str:
         """Read the secret's value; raises ConfigError naming the missing variable or file."""
         if self.env:
