@@ -23,7 +23,7 @@ from pvt_dagster.comms.salesforce import SalesforceCases, external_id
 from pvt_dagster.config.notify import NotifyConfig
 from pvt_dagster.errors import ChannelRejectedError, ChannelUnavailableError, PvtError
 from pvt_dagster.ledger import Ledger, MessageRecord
-from pvt_dagster.ledger.deliveries import DeliveryRecord
+from pvt_dagster.ledger.channel_sends import DeliveryRecord
 from pvt_dagster.ledger.timeutil import utcnow
 from pvt_dagster.masking import mask_pii
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from pvt_dagster.ledger.chain import json_safe
-from pvt_dagster.ledger.deliveries import DeliveriesMixin
+from pvt_dagster.ledger.channel_sends import ChannelSendsMixin
 from pvt_dagster.ledger.models import Message, OperatorAction
 from pvt_dagster.ledger.records import (
     MessageRecord,
@@ -23,8 +23,8 @@ def _action_record(row: OperatorAction) -> OperatorActionRecord:
                                 user=row.user, at=row.at, details=dict(row.details or {}))
 
 
-class OutboxMixin(DeliveriesMixin):
-    """Messages waiting to be sent (per channel: see ``deliveries``), and who did what."""
+class OutboxMixin(ChannelSendsMixin):
+    """Messages waiting to be sent (per channel: see ``channel_sends``), and who did what."""
 
     def record_message(
         self, *, dedupe_key: str, client: str | None, feed: str | None,
