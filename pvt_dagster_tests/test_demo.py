@@ -24,12 +24,13 @@ import pytest
 import requests
 
 from pvt_dagster.cli import main
-from pvt_dagster.comms import Dispatcher, has_pii
+from pvt_dagster.comms import Dispatcher
 from pvt_dagster.config import load_config
 from pvt_dagster.decrypt import Keystore
 from pvt_dagster.demo.services import SF_PORT_ENV, SMTP_PORT_ENV, DemoServices
 from pvt_dagster.errors import DemoError
 from pvt_dagster.ledger.timeutil import utcnow
+from pvt_dagster.masking import has_pii
 from pvt_dagster.pipeline import Intake
 from pvt_dagster_tests.support.flow import poll, run_file
 from pvt_dagster_tests.support.servers.common import free_port, wait_for_port

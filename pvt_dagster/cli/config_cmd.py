@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from pvt_dagster.cli.config_check import check_config
 from pvt_dagster.cli.parsing import Subparsers
-from pvt_dagster.config import check_config, config_json_schema
+from pvt_dagster.config import config_json_schema
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:

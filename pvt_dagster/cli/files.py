@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from pvt_dagster.cli.output import file_json, file_story_json, iso, print_json, print_table
-from pvt_dagster.cli.parsing import STATUSES, Subparsers
+from pvt_dagster.cli.parsing import Subparsers
+from pvt_dagster.domain import STATUSES
 from pvt_dagster.pipeline import Intake
 
 

@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from pvt_dagster.domain import RULE_SEVERITIES
 from pvt_dagster.ledger import FileRecord, Ledger
 
-NO_CHECKS = {"failure": 0, "warning": 0, "information": 0}
+NO_CHECKS = dict.fromkeys(RULE_SEVERITIES, 0)
 
 
 def iso(moment: datetime | None) -> str | None:

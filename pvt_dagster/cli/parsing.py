@@ -6,6 +6,3 @@ import argparse
 from typing import TypeAlias
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
-
-STATUSES = ("discovered", "received", "decrypted", "validated", "scrubbed", "delivered",
-            "failed", "rejected", "on_hold")

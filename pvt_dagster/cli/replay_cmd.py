@@ -13,7 +13,8 @@ from pvt_dagster.cli.parsing import Subparsers
 from pvt_dagster.defs.launch import dagster_instance, run_file_job
 from pvt_dagster.defs.location import build_location
 from pvt_dagster.defs.names import TAG_FORCE, TAG_REPLAY
-from pvt_dagster.pipeline import STAGES, Intake
+from pvt_dagster.domain import STAGES
+from pvt_dagster.pipeline import Intake
 from pvt_dagster.pipeline.replay import FileToRun, prepare_ingest, prepare_replay
 
 OK_STATUSES = ("delivered",)

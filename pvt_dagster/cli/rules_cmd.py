@@ -17,8 +17,8 @@ from typing import Any
 from pvt_dagster.cli.output import print_json, print_table
 from pvt_dagster.cli.parsing import Subparsers
 from pvt_dagster.config.models import CsvFormat, FeedRef
-from pvt_dagster.decrypt import copy_plain, decrypt_file, looks_like_pgp
-from pvt_dagster.errors import DecryptError, PvtError, UsageError
+from pvt_dagster.decrypt import copy_plain, decrypt_or_copy, looks_like_pgp
+from pvt_dagster.errors import PvtError, UsageError
 from pvt_dagster.ledger import FileRecord
 from pvt_dagster.pipeline import Intake
 from pvt_dagster.pipeline.validated import previous_delivered_rows, unparsed_outcomes
@@ -33,22 +33,14 @@ def private_tempdir(prefix: str) -> Iterator[Path]:
         yield Path(name)
 
 
-def plain_copy(intake: Intake, feed: FeedRef, src: Path, dst: Path,
-               name: str | None = None) -> Path:
-    """``src`` decrypted with the feed's key for ``name`` (or copied when it is not PGP data)
-    into ``dst``."""
-    decrypt = feed.config.decrypt
-    if looks_like_pgp(src):
-        if decrypt == "none":
-            raise DecryptError("the file is PGP-encrypted but its feed declares decrypt: none")
-        choice = decrypt.choose(name or src.name)
-        if choice is None:
-            raise DecryptError(f"no decrypt key of feed {feed.qualified_name} matches "
-                               f"{name or src.name!r}")
-        passphrase = choice.passphrase.resolve() if choice.passphrase else None
-        decrypt_file(intake.keystore, src, dst, key=choice.key, passphrase=passphrase)
-    else:
+def preview_copy(intake: Intake, feed: FeedRef, src: Path, dst: Path) -> Path:
+    """A local file as the decrypted stage would make it (the same code: the feed's key, its
+    limits and its signature rule) into ``dst``; a plain sample for an encrypted feed is
+    copied, so rules can be tried on clear test data."""
+    if feed.config.decrypt != "none" and not looks_like_pgp(src):
         copy_plain(src, dst)
+    else:
+        decrypt_or_copy(intake.keystore, feed, src.name, src, dst)
     return dst
 
 
@@ -62,7 +54,7 @@ def outcome_json(o: CheckOutcome) -> dict[str, Any]:
 def preview(intake: Intake, feed: FeedRef, path: Path) -> dict[str, Any]:
     """Validate, scrub and re-validate a local file in a temporary folder; the whole report."""
     with private_tempdir("pvt-preview-") as work:
-        plain = plain_copy(intake, feed, path, work / "plain")
+        plain = preview_copy(intake, feed, path, work / "plain")
         report = validate_file(plain, feed.config)
         out: dict[str, Any] = {"feed": feed.qualified_name, "file": str(path),
                                "rows": report.rows, "parse_error": None, "failed": report.failed,
@@ -137,8 +129,9 @@ def impact_of(intake: Intake, feed: FeedRef, record: FileRecord, work: Path) -> 
     recorded = intake.ledger.check_results(record.key, phase="validated")
     then = {c.check_name: _state(c.passed, c.failures) for c in recorded}
     then_failed = any(c.severity == "failure" and not c.passed for c in recorded)
-    plain = plain_copy(intake, feed, intake.layout.vault_path(record.key), work / "plain",
-                       record.name)
+    plain = work / "plain"
+    decrypt_or_copy(intake.keystore, feed, record.name, intake.layout.vault_path(record.key),
+                    plain)
     try:
         report = validate_file(plain, feed.config,
                                previous_rows=previous_delivered_rows(intake.ledger, record))
@@ -208,7 +201,8 @@ def register(sub: Subparsers) -> None:
     rules_sub = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
     prev = rules_sub.add_parser("preview", help="validate and scrub a local file (no ledger)")
     prev.add_argument("feed", help="client/feed")
-    prev.add_argument("file", help="a local file (decrypted first if it is PGP)")
+    prev.add_argument("file", help="a local file (decrypted first if it is PGP, as the "
+                                   "pipeline would)")
     prev.add_argument("--json", action="store_true")
     prev.set_defaults(run=cmd_preview, needs_intake=True)
     imp = rules_sub.add_parser("impact", help="files whose outcome would change under the "

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pvt_dagster.comms.channels import Channel, channel_problem, parse_channel
 from pvt_dagster.comms.dispatcher import Dispatcher, DispatchReport
 from pvt_dagster.comms.failures import report_run_failure, report_step_failure
-from pvt_dagster.comms.pii import has_pii, mask_pii
 from pvt_dagster.comms.resolution import record_recoveries, record_recovery
 from pvt_dagster.comms.routing import route
 
@@ -15,8 +14,6 @@ __all__ = [
     "DispatchReport",
     "Dispatcher",
     "channel_problem",
-    "has_pii",
-    "mask_pii",
     "parse_channel",
     "record_recoveries",
     "record_recovery",

@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 
 from pvt_dagster.comms.channels import parse_channel
 from pvt_dagster.comms.email import SmtpSender, new_message_id
-from pvt_dagster.comms.pii import mask_pii
 from pvt_dagster.comms.render import case_fields, digest_email, message_email, resolution_text
 from pvt_dagster.comms.resolution import RESOLVED, record_recoveries
 from pvt_dagster.comms.routing import route
@@ -24,8 +23,9 @@ from pvt_dagster.comms.salesforce import SalesforceCases, external_id
 from pvt_dagster.config.notify import NotifyConfig
 from pvt_dagster.errors import ChannelRejectedError, ChannelUnavailableError, PvtError
 from pvt_dagster.ledger import Ledger, MessageRecord
-from pvt_dagster.ledger.deliveries import DeliveryRecord
+from pvt_dagster.ledger.channel_sends import DeliveryRecord
 from pvt_dagster.ledger.timeutil import utcnow
+from pvt_dagster.masking import mask_pii
 
 _LEVELS = {"failure": logging.ERROR, "warning": logging.WARNING}
 

@@ -5,9 +5,9 @@ dedupe keys the stages use, so a failure is never reported twice."""
 
 from __future__ import annotations
 
-from pvt_dagster.comms.pii import mask_pii
 from pvt_dagster.errors import UnknownFileError
 from pvt_dagster.ledger import FileRecord, Ledger, MessageRecord
+from pvt_dagster.masking import mask_pii
 
 
 def report_step_failure(ledger: Ledger, key: str, stage: str, *, run_id: str, error: str,

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
-from pvt_dagster.comms.pii import mask_pii
+from pvt_dagster.domain import STAGES
 from pvt_dagster.ledger import MessageRecord
+from pvt_dagster.masking import mask_pii
 
-STAGES = ("raw", "decrypted", "validated", "scrubbed", "delivered")
 _RUN_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 

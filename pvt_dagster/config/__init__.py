@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pvt_dagster.config.check import ConfigReport, builtin_names, check_config
+from pvt_dagster.config.check import ConfigReport, check_config_file
 from pvt_dagster.config.loader import find_config_path, load_config, load_with_lines
 from pvt_dagster.config.models import (
     SUPPORTED_DELIVERY_KINDS,
@@ -43,8 +43,7 @@ __all__ = [
     "ScrubStep",
     "SecretRef",
     "SourceMap",
-    "builtin_names",
-    "check_config",
+    "check_config_file",
     "config_json_schema",
     "dotted",
     "find_config_path",

@@ -1,11 +1,11 @@
-"""The base of every config model, names, severities, sizes and secret references."""
+"""The base of every config model, names, sizes and secret references."""
 
 from __future__ import annotations
 
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import (
     AfterValidator,
@@ -30,8 +30,6 @@ def _identifier(name: str) -> str:
 
 # Client, source and feed names become Dagster names (asset keys, jobs, partitions).
 Name = Annotated[str, AfterValidator(_identifier)]
-Severity = Literal["information", "warning", "failure"]
-SEVERITIES: tuple[Severity, ...] = ("information", "warning", "failure")
 
 
 class Model(BaseModel):
@@ -55,12 +53,6 @@ class SecretRef(Model):
     def describe(self) -> str:
         """Where the secret comes from, for messages (never the value)."""
         return f"environment variable {self.env}" if self.env else f"file {self.file}"
-
-    def is_available(self) -> bool:
-        """Whether the secret can be resolved now."""
-        if self.env:
-            return self.env in os.environ
-        return self.file is not None and self.file.is_file()
 
     def resolve(self) -> str:
         """Read the secret's value; raises ConfigError naming the missing variable or file."""

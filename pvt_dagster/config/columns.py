@@ -12,7 +12,8 @@ from pydantic import (
     model_validator,
 )
 
-from pvt_dagster.config.base import Model, SecretRef, Severity
+from pvt_dagster.config.base import Model, SecretRef
+from pvt_dagster.domain import RuleSeverity
 
 
 class CsvFormat(Model):
@@ -113,7 +114,7 @@ class RuleConfig(Model):
 
     rule: Literal["required", "not_null", "unique", "pattern", "in_list", "length", "range",
                   "type", "custom"]
-    severity: Severity = "failure"
+    severity: RuleSeverity = "failure"
     pattern: str | None = None  # a built-in name (ssn, us_phone, zip, email, date)
     regex: str | None = None  # a custom regular expression (full match)
     values: list[str] | str | SecretRef | None = None  # list, built-in list name, or {file: PATH}
@@ -182,7 +183,7 @@ class FileRuleConfig(Model):
     """One feed-level check: header, row count bounds, duplicate rows, a drop, or custom."""
 
     rule: Literal["header", "row_count", "duplicate_rows", "row_count_drop", "custom"]
-    severity: Severity = "failure"
+    severity: RuleSeverity = "failure"
     order: Literal["strict", "any"] = "strict"  # header: declared order or any order
     extra_columns: bool = False  # header: columns not declared are allowed
     min: int | None = Field(default=None, ge=0)  # row_count

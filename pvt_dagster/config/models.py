@@ -20,11 +20,9 @@ from pydantic_core import PydanticCustomError
 
 from pvt_dagster.config.base import (
     IDENTIFIER,
-    SEVERITIES,
     Model,
     Name,
     SecretRef,
-    Severity,
     Size,
 )
 from pvt_dagster.config.columns import (
@@ -59,32 +57,38 @@ from pvt_dagster.config.notify import (
 )
 from pvt_dagster.config.sizes import parse_size
 from pvt_dagster.config.sources import (
-    AFTER_TRANSFER,
     SUPPORTED_SOURCE_KINDS,
+    AfterTransfer,
+    Archive,
+    Delete,
     FtpSource,
     HttpSource,
     ImapSource,
+    Keep,
     LocalSource,
     S3Source,
+    Seen,
     SftpSource,
     SourceBase,
     SourceConfig,
+    parse_after_transfer,
 )
 
 __all__ = [
-    "AFTER_TRANSFER",
     "IDENTIFIER",
     "OPTION_SCRUB_ACTIONS",
-    "SEVERITIES",
     "SIMPLE_SCRUB_ACTIONS",
     "SUPPORTED_DELIVERY_KINDS",
     "SUPPORTED_SOURCE_KINDS",
+    "AfterTransfer",
+    "Archive",
     "ClientConfig",
     "ColumnConfig",
     "Constraints",
     "CsvFormat",
     "DailyCsvTarget",
     "DecryptConfig",
+    "Delete",
     "DeliveryTarget",
     "EmailConfig",
     "ExcelFormat",
@@ -97,6 +101,7 @@ __all__ = [
     "FtpSource",
     "HttpSource",
     "ImapSource",
+    "Keep",
     "KeyChoice",
     "KeyRule",
     "KeystoreConfig",
@@ -118,13 +123,14 @@ __all__ = [
     "SalesforceConfig",
     "ScrubStep",
     "SecretRef",
-    "Severity",
+    "Seen",
     "SftpSource",
     "Size",
     "SourceBase",
     "SourceConfig",
     "TableTarget",
     "TransferConfig",
+    "parse_after_transfer",
 ]
 
 class Constraints(Model):

@@ -8,7 +8,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from pvt_dagster.config.base import Model, SecretRef, Severity
+from pvt_dagster.config.base import Model, SecretRef
+from pvt_dagster.domain import RuleSeverity
 
 #: Channel names a route may send to; ``email:`` and ``digest:`` take an address.
 CHANNEL_KINDS = ("log", "email", "digest", "salesforce")
@@ -71,7 +72,7 @@ class SalesforceConfig(Model):
 class RouteMatch(Model):
     """What a route matches on; unset fields match anything."""
 
-    severity: Severity | None = None
+    severity: RuleSeverity | None = None
     client: str | None = None
     feed: str | None = None
     stage: str | None = None

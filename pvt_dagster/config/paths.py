@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -9,10 +10,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from pvt_dagster.config.models import LocalSource, PvtConfig
+from pvt_dagster.config.sources import Archive
 from pvt_dagster.config.yamlsource import KeyPath
 
 T = TypeVar("T")
-_ARCHIVE = "archive:"
 
 
 def absolute(path: Path, base: Path) -> Path:
@@ -21,7 +22,8 @@ def absolute(path: Path, base: Path) -> Path:
 
 
 def _resolve(value: T, base: Path) -> T:
-    """``value`` with every Path field (and a local source's path and archive) made absolute."""
+    """``value`` with every Path field made absolute, and a local source's path too (its
+    archive folder relative to that path, as for every source kind)."""
     if isinstance(value, Path):
         return absolute(value, base)  # type: ignore[return-value]
     if isinstance(value, list):
@@ -37,10 +39,11 @@ def _resolve(value: T, base: Path) -> T:
         if new is not current and new != current:
             update[name] = new
     if isinstance(value, LocalSource):
-        update["path"] = str(absolute(Path(value.path), base))
-        if value.after_transfer.startswith(_ARCHIVE):
-            target = Path(value.after_transfer.removeprefix(_ARCHIVE))
-            update["after_transfer"] = _ARCHIVE + str(absolute(target, base))
+        root = absolute(Path(value.path), base)
+        update["path"] = str(root)
+        if isinstance(value.after_transfer, Archive):  # relative to the source's folder
+            target = os.path.normpath(absolute(Path(value.after_transfer.path), root))
+            update["after_transfer"] = Archive(target)
     return value.model_copy(update=update) if update else value
 
 

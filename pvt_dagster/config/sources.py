@@ -1,36 +1,127 @@
-"""Source kinds of ``pvt.yaml``: where a client's files appear."""
+"""Source kinds of ``pvt.yaml``: where a client's files appear, and what happens to a file at
+its source once its bytes are safely in the vault (``after_transfer``)."""
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     Field,
+    PlainSerializer,
+    PlainValidator,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
 from pvt_dagster.config.base import Model, SecretRef
 
-AFTER_TRANSFER = re.compile(r"^(delete|keep|archive:.+)$")
+
+@dataclass(frozen=True)
+class Delete:
+    """``after_transfer: delete``: remove the file at the source."""
+
+    def describe(self) -> str:
+        """The policy as written in pvt.yaml (and in ledger event names)."""
+        return "delete"
+
+    def __str__(self) -> str:
+        return self.describe()
+
+
+@dataclass(frozen=True)
+class Keep:
+    """``after_transfer: keep``: leave the file where it is."""
+
+    def describe(self) -> str:
+        """The policy as written in pvt.yaml (and in ledger event names)."""
+        return "keep"
+
+    def __str__(self) -> str:
+        return self.describe()
+
+
+@dataclass(frozen=True)
+class Seen:
+    """``after_transfer: seen`` (imap only): mark the message seen."""
+
+    def describe(self) -> str:
+        """The policy as written in pvt.yaml (and in ledger event names)."""
+        return "seen"
+
+    def __str__(self) -> str:
+        return self.describe()
+
+
+@dataclass(frozen=True)
+class Archive:
+    """``after_transfer: archive:PATH``: move the file to PATH at the source (see the README's
+    sources section for what PATH means for each kind)."""
+
+    path: str
+
+    def describe(self) -> str:
+        """The policy as written in pvt.yaml (and in ledger event names)."""
+        return f"archive:{self.path}"
+
+    def __str__(self) -> str:
+        return self.describe()
+
+
+AfterTransfer = Delete | Keep | Seen | Archive
+_SIMPLE: dict[str, AfterTransfer] = {"delete": Delete(), "keep": Keep(), "seen": Seen()}
+_ARCHIVE = "archive:"
+
+
+def parse_after_transfer(value: object) -> AfterTransfer:
+    """The policy an ``after_transfer`` value names (a policy passes as is); ValueError if none."""
+    if isinstance(value, Delete | Keep | Seen | Archive):
+        return value
+    if isinstance(value, str):
+        if value in _SIMPLE:
+            return _SIMPLE[value]
+        if value.startswith(_ARCHIVE) and value != _ARCHIVE:
+            return Archive(value.removeprefix(_ARCHIVE))
+    raise ValueError("after_transfer is delete, keep, seen or archive:PATH")
+
+
+def _policy_of(value: Any, allowed: tuple[type, ...], message: str) -> AfterTransfer:
+    """The policy of ``value`` if its kind is ``allowed`` for the source kind; else ``message``."""
+    try:
+        policy = parse_after_transfer(value)
+    except ValueError:
+        raise ValueError(message) from None
+    if not isinstance(policy, allowed):
+        raise ValueError(message)
+    return policy
+
+
+# In pvt.yaml and the JSON Schema a policy is its text; in Python it is typed.
+AfterTransferField = Annotated[
+    AfterTransfer,
+    PlainValidator(parse_after_transfer),
+    PlainSerializer(lambda policy: policy.describe(), return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^(delete|keep|seen|archive:.+)$",
+                    "description": "delete | keep | archive:PATH (imap also: seen; http: delete "
+                                   "or keep)"}),
+]
 
 
 class SourceBase(Model):
     """Fields every source kind has."""
 
     path: str = "/"
-    after_transfer: str
+    after_transfer: AfterTransferField
     unmatched: Literal["report", "ignore"] = "report"
     recursive: bool = False
 
-    @field_validator("after_transfer")
+    @field_validator("after_transfer", mode="before")
     @classmethod
-    def _after_transfer(cls, value: str) -> str:
-        if not AFTER_TRANSFER.match(value):
-            raise ValueError("after_transfer is delete, keep or archive:PATH")
-        return value
+    def _after_transfer(cls, value: Any) -> AfterTransfer:
+        return _policy_of(value, (Delete, Keep, Archive),
+                          "after_transfer is delete, keep or archive:PATH")
 
 
 class LocalSource(SourceBase):
@@ -105,9 +196,6 @@ class S3Source(_NoPath):
         return self
 
 
-IMAP_AFTER_TRANSFER = re.compile(r"^(delete|keep|seen|archive:.+)$")
-
-
 class ImapSource(_NoPath):
     """Attachments of the messages in a mailbox folder that match sender/subject filters."""
 
@@ -123,12 +211,11 @@ class ImapSource(_NoPath):
     subject: str | None = None                  # server-side SEARCH SUBJECT (substring)
     timeout_seconds: float = Field(default=30, gt=0)
 
-    @field_validator("after_transfer")
+    @field_validator("after_transfer", mode="before")
     @classmethod
-    def _after_transfer(cls, value: str) -> str:
-        if not IMAP_AFTER_TRANSFER.match(value):
-            raise ValueError("after_transfer is delete, keep, seen or archive:FOLDER for imap")
-        return value
+    def _after_transfer(cls, value: Any) -> AfterTransfer:
+        return _policy_of(value, (Delete, Keep, Seen, Archive),
+                          "after_transfer is delete, keep, seen or archive:FOLDER for imap")
 
     @field_validator("sender", "subject")
     @classmethod
@@ -153,12 +240,11 @@ class HttpSource(_NoPath):
     ca_bundle: Path | None = None               # PEM of a private CA (else system CAs)
     timeout_seconds: float = Field(default=30, gt=0)
 
-    @field_validator("after_transfer")
+    @field_validator("after_transfer", mode="before")
     @classmethod
-    def _after_transfer(cls, value: str) -> str:
-        if value not in ("delete", "keep"):
-            raise ValueError("after_transfer is delete or keep for http (no archive in the API)")
-        return value
+    def _after_transfer(cls, value: Any) -> AfterTransfer:
+        return _policy_of(value, (Delete, Keep),
+                          "after_transfer is delete or keep for http (no archive in the API)")
 
     @field_validator("url")
     @classmethod

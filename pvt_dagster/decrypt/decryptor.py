@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,8 +28,8 @@ from pvt_dagster.errors import (
     KeystoreError,
     NotEncryptedError,
 )
+from pvt_dagster.fsutil import private_temp_beside
 from pvt_dagster.sources.base import iter_chunks
-from pvt_dagster.transport.transfer import ensure_private_dir
 
 ARMOR_HEADER = b"-----BEGIN PGP MESSAGE-----"
 RATIO_FLOOR = 16 * 1024 * 1024  # max_ratio is enforced once the plaintext passes 16 MiB
@@ -146,7 +145,6 @@ def decrypt_file(keystore: Keystore, src: Path, dst: Path, *, key: str,
                 signer = _good_signer(run.statuses)
             out.flush()
             os.fsync(out.fileno())
-        os.chmod(tmp, 0o600)
         os.replace(tmp, dst)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -168,12 +166,11 @@ def _good_signer(statuses: dict[str, list[str]]) -> str | None:
 def _temp_beside(dst: Path) -> Path:
     """A new empty 0600 file in ``dst``'s folder (created 0700 if missing)."""
     try:
-        ensure_private_dir(dst.parent)
-        fd, name = tempfile.mkstemp(prefix=f".{dst.name[:40]}.", suffix=".part", dir=dst.parent)
+        fd, tmp = private_temp_beside(dst)
     except OSError as exc:
         raise DecryptError(f"cannot write into {dst.parent}: {exc.strerror}") from exc
     os.close(fd)
-    return Path(name)
+    return tmp
 
 
 def copy_plain(src: Path, dst: Path) -> Decrypted:

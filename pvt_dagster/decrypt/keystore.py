@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import atexit
 import logging
-import os
 import subprocess
 import threading
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from pathlib import Path
 import gnupg
 
 from pvt_dagster.errors import KeystoreError
+from pvt_dagster.fsutil import ensure_private_dir, write_private_text
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +66,11 @@ class Keystore:
             log.warning("keystore path %s is %d characters long; gpg-agent sockets may not fit",
                         self.gnupghome, len(str(self.gnupghome)))
         try:
-            self.gnupghome.mkdir(mode=0o700, parents=True, exist_ok=True)
-            os.chmod(self.gnupghome, 0o700)
+            ensure_private_dir(self.gnupghome, tighten=True)
             conf = self.gnupghome / "gpg-agent.conf"
             current = conf.read_text() if conf.exists() else None
             if current != AGENT_CONF:
-                conf.write_text(AGENT_CONF)
-                os.chmod(conf, 0o600)
+                write_private_text(conf, AGENT_CONF)
         except OSError as exc:
             raise KeystoreError(
                 f"cannot prepare keystore {self.gnupghome}: {exc.strerror}") from exc

@@ -14,8 +14,8 @@ import dagster as dg
 
 from pvt_dagster.config.models import FeedRef
 from pvt_dagster.defs.names import asset_key_path, job_name, partitions_name, run_tags
+from pvt_dagster.domain import STAGES
 from pvt_dagster.errors import InstanceNotFoundError
-from pvt_dagster.pipeline import STAGES
 
 #: The terminal shows the run's warnings (transfer retries, refusals); the UI has every event.
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pvt_dagster.delivery.scrubbed import data_rows, read_header
 from pvt_dagster.errors import DeliveryError
+from pvt_dagster.fsutil import ensure_private_dir, open_private
 
 KEY_COLUMN = "_pvt_key"
 WriteRow = Callable[[list[str]], object]
@@ -59,7 +60,7 @@ def target_path(target_dir: Path, feed: str, day: date) -> Path:
 def _locked(path: Path) -> Iterator[None]:
     """An exclusive fcntl lock on ``<path>.lock`` for the duration of the block."""
     lock_path = path.with_name(f".{path.name}.lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fd = open_private(lock_path)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -78,7 +79,7 @@ def deliver_daily_csv(src: Path, *, target_dir: Path, feed: str, day: date,
     target = target_path(target_dir, feed, day)
     try:
         header = [*_read_source_header(src), KEY_COLUMN]
-        Path(target_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
+        ensure_private_dir(Path(target_dir))
         with _locked(target):
             rows, size = _rewrite(src, target, header, file_key)
     except DeliveryError:

@@ -35,9 +35,10 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.schema import CreateSchema
 
-from pvt_dagster.comms.pii import mask_pii
 from pvt_dagster.delivery.scrubbed import data_rows, read_header
 from pvt_dagster.errors import DeliveryError
+from pvt_dagster.fsutil import ensure_private_dir
+from pvt_dagster.masking import mask_pii
 
 KEY_COLUMN, LOADED_COLUMN = "_pvt_key", "_pvt_loaded_at"
 MAX_IDENTIFIER = 63  # PostgreSQL truncates longer names
@@ -71,7 +72,7 @@ def _new_engine(url: str) -> Engine:
             return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            ensure_private_dir(Path(database).parent)
         engine = create_engine(parsed, hide_parameters=True, connect_args={"timeout": 30})
     except (ArgumentError, ImportError) as exc:
         raise DeliveryError(f"table target: unusable database URL ({type(exc).__name__})") from exc

@@ -15,6 +15,7 @@ from pathlib import Path
 from pvt_dagster.config import load_config
 from pvt_dagster.decrypt import Keystore, encrypt_file, generate_key
 from pvt_dagster.demo.tls import self_signed, valid_for
+from pvt_dagster.fsutil import ensure_private_dir, write_private_text
 from pvt_dagster.ledger import Ledger
 from pvt_dagster.pipeline import HomeLayout
 
@@ -63,7 +64,7 @@ clients:
       dropbox:
         kind: local
         path: inbox
-        after_transfer: archive:archive   # moved here only after the vault copy is verified
+        after_transfer: archive:../archive   # .demo/archive, once the vault copy is verified
         unmatched: report
     polling: {interval_seconds: 5, quiesce_seconds: 4}
     feeds:
@@ -181,16 +182,15 @@ def _write_secret(path: Path) -> bool:
     """Write a random secret to ``path`` (0600) unless it exists; whether it was written."""
     if path.exists():
         return False
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path.touch(mode=0o600)
-    path.write_text(secrets.token_urlsafe(24) + "\n", encoding="utf-8")
+    ensure_private_dir(path.parent)
+    write_private_text(path, secrets.token_urlsafe(24) + "\n")
     return True
 
 
 def _write_encrypted(keystore: Keystore, dst: Path, rows: list[list[str]]) -> None:
     """Write rows as CSV, encrypt them to the demo key, and publish the file atomically."""
     staging = dst.parent.parent / ".staging"  # same file system as the inbox: atomic rename
-    staging.mkdir(exist_ok=True, mode=0o700)
+    ensure_private_dir(staging)
     with tempfile.TemporaryDirectory(prefix="pvt-demo-", dir=staging) as tmp:
         plain, sealed = Path(tmp) / "plain.csv", Path(tmp) / "sealed.pgp"
         with plain.open("w", newline="", encoding="utf-8") as handle:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import os
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from pvt_dagster.fsutil import touch_private
 
 
 def self_signed(folder: Path, days: int = 2) -> tuple[Path, Path]:
@@ -30,8 +31,7 @@ def self_signed(folder: Path, days: int = 2) -> tuple[Path, Path]:
             .sign(key, hashes.SHA256()))
     folder.mkdir(parents=True, exist_ok=True)
     cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    key_path.touch(mode=0o600)
-    os.chmod(key_path, 0o600)
+    touch_private(key_path)
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
                                            serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))

@@ -5,9 +5,6 @@ from __future__ import annotations
 from pvt_dagster.ledger.chain import GENESIS, canonical_json, event_hash
 from pvt_dagster.ledger.records import (
     PHASES,
-    SEVERITIES,
-    STAGES,
-    STATUSES,
     ChainProblem,
     CheckResultInput,
     CheckResultRecord,
@@ -24,9 +21,6 @@ from pvt_dagster.ledger.store import Ledger
 __all__ = [
     "GENESIS",
     "PHASES",
-    "SEVERITIES",
-    "STAGES",
-    "STATUSES",
     "ChainProblem",
     "CheckResultInput",
     "CheckResultRecord",

@@ -10,12 +10,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from pvt_dagster.domain import RULE_SEVERITIES
 from pvt_dagster.ledger.engine import LedgerBase
 from pvt_dagster.ledger.files import file_row
 from pvt_dagster.ledger.models import CheckResult, File, ScrubChange
 from pvt_dagster.ledger.records import (
     PHASES,
-    SEVERITIES,
     CheckResultInput,
     CheckResultRecord,
     ScrubChangeInput,
@@ -59,7 +59,7 @@ class ChecksMixin(LedgerBase):
         if phase not in PHASES:
             raise ValueError(f"phase is 'validated' or 'scrubbed', not {phase!r}")
         for result in results:
-            if result.severity not in SEVERITIES:
+            if result.severity not in RULE_SEVERITIES:
                 raise ValueError(f"unknown severity {result.severity!r}")
         for attempt in range(3):
             try:
@@ -121,7 +121,7 @@ class ChecksMixin(LedgerBase):
             for batch in batches:
                 for row in session.execute(batch):
                     rows_by_key[row.key].append(row)
-        counts: dict[str, Counts] = {k: dict.fromkeys(SEVERITIES, 0) for k in wanted}
+        counts: dict[str, Counts] = {k: dict.fromkeys(RULE_SEVERITIES, 0) for k in wanted}
         for key, rows in rows_by_key.items():
             latest = _latest_run(rows)
             for row in rows:

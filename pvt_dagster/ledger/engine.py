@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from pvt_dagster.errors import LedgerUnavailableError
+from pvt_dagster.fsutil import ensure_private_dir, touch_private
 
 BUSY_TIMEOUT_MS = 30_000
 _IMMEDIATE = "pvt_immediate"
@@ -38,13 +38,9 @@ def sqlite_path(url: URL) -> Path | None:
 
 def _prepare_sqlite_file(path: Path) -> None:
     """Create the parent folder 0700 and the database file 0600 if they are missing."""
-    if not path.parent.exists():
-        # exist_ok: several processes may open a new ledger at the same moment.
-        path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+    ensure_private_dir(path.parent)  # safe when several processes open a new ledger at once
     if not path.exists():
-        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-        os.close(fd)
-        os.chmod(path, 0o600)
+        touch_private(path)
 
 
 def _sqlite_engine(url: URL) -> Engine:

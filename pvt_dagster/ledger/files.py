@@ -11,14 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from pvt_dagster.domain import STAGES, STATUSES
 from pvt_dagster.errors import LedgerError, UnknownFileError
 from pvt_dagster.ledger.engine import LedgerBase
 from pvt_dagster.ledger.keys import make_file_key
 from pvt_dagster.ledger.models import File
 from pvt_dagster.ledger.observations import upsert_observations
 from pvt_dagster.ledger.records import (
-    STAGES,
-    STATUSES,
     FileRecord,
     NewFile,
     ObservationRecord,

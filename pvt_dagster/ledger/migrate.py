@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from pvt_dagster.errors import LedgerUnavailableError
+from pvt_dagster.fsutil import open_private
 from pvt_dagster.ledger.engine import describe_db_error, safe_url, sqlite_path
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -49,7 +50,7 @@ def current_revision(engine: Engine) -> str | None:
 
 @contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    fd = open_private(path)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:

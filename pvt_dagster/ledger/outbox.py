@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from pvt_dagster.errors import LedgerError
 from pvt_dagster.ledger.chain import json_safe
-from pvt_dagster.ledger.deliveries import DeliveriesMixin
+from pvt_dagster.ledger.channel_sends import ChannelSendsMixin
 from pvt_dagster.ledger.models import Message, OperatorAction
 from pvt_dagster.ledger.records import (
     MessageRecord,
     OperatorActionRecord,
     message_record,
-    one_line,
 )
-from pvt_dagster.ledger.timeutil import ensure_utc, utcnow
+from pvt_dagster.ledger.timeutil import utcnow
 
 
 def _action_record(row: OperatorAction) -> OperatorActionRecord:
@@ -26,8 +23,8 @@ def _action_record(row: OperatorAction) -> OperatorActionRecord:
                                 user=row.user, at=row.at, details=dict(row.details or {}))
 
 
-class OutboxMixin(DeliveriesMixin):
-    """Messages waiting to be sent (per channel: see ``deliveries``), and who did what."""
+class OutboxMixin(ChannelSendsMixin):
+    """Messages waiting to be sent (per channel: see ``channel_sends``), and who did what."""
 
     def record_message(
         self, *, dedupe_key: str, client: str | None, feed: str | None,
@@ -67,32 +64,6 @@ class OutboxMixin(DeliveriesMixin):
             stmt = stmt.where(Message.status != "pending")
         with self._read() as session:
             return [message_record(row) for row in session.scalars(stmt)]
-
-    def _message_update(self, message_id: int, **fields: Any) -> MessageRecord:
-        with self._write() as session:
-            row = session.get(Message, message_id, with_for_update=True)
-            if row is None:
-                raise LedgerError(f"no message with id {message_id}")
-            for name, value in fields.items():
-                setattr(row, name, value(row) if callable(value) else value)
-            session.flush()
-            return message_record(row)
-
-    def mark_message_sent(self, message_id: int, *, at: datetime | None = None) -> MessageRecord:
-        """Mark a message sent (one more attempt)."""
-        return self._message_update(
-            message_id, status="sent", sent_at=ensure_utc(at) if at else utcnow(),
-            attempts=lambda row: row.attempts + 1, last_error=None,
-        )
-
-    def mark_message_failed(
-        self, message_id: int, error: str, *, give_up: bool = False
-    ) -> MessageRecord:
-        """Record a failed attempt; the message stays pending unless ``give_up``."""
-        return self._message_update(
-            message_id, status="failed" if give_up else "pending",
-            attempts=lambda row: row.attempts + 1, last_error=one_line(error),
-        )
 
     def record_operator_action(
         self, *, action: str, target: str, user: str, details: dict[str, Any] | None = None

@@ -8,13 +8,7 @@ from typing import Any
 
 from pvt_dagster.ledger import models
 
-STATUSES = frozenset({
-    "discovered", "received", "decrypted", "validated", "scrubbed", "delivered",
-    "failed", "rejected", "on_hold",
-})
-STAGES = frozenset({"raw", "decrypted", "validated", "scrubbed", "delivered"})
 PHASES = frozenset({"validated", "scrubbed"})
-SEVERITIES = ("failure", "warning", "information")
 MESSAGE_STATUSES = frozenset({"pending", "sent", "failed"})
 
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 from pvt_dagster.pipeline.decrypted import DecryptedResult, run_decrypted
 from pvt_dagster.pipeline.delivered import DeliveredResult, run_delivered
 from pvt_dagster.pipeline.intake import Intake
-from pvt_dagster.pipeline.layout import STAGES, HomeLayout
+from pvt_dagster.pipeline.layout import HomeLayout
 from pvt_dagster.pipeline.raw import RawResult, run_raw
 from pvt_dagster.pipeline.scrubbed import ScrubbedResult, run_scrubbed
 from pvt_dagster.pipeline.validated import ValidatedResult, run_validated
 
 __all__ = [
-    "STAGES",
     "DecryptedResult",
     "DeliveredResult",
     "HomeLayout",

@@ -5,18 +5,9 @@ memory; signature and decompression limits enforced on the way."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from pvt_dagster.config.models import DecryptConfig, FeedRef
-from pvt_dagster.decrypt import Decrypted, Limits, copy_plain, decrypt_file, looks_like_pgp
-from pvt_dagster.errors import (
-    ConfigError,
-    DecryptError,
-    EncryptedOnPlainFeedError,
-    KeystoreError,
-    NotEncryptedError,
-)
+from pvt_dagster.decrypt import Decrypted, copy_for_plain_feed, decrypt_for_feed
 from pvt_dagster.ledger import FileRecord
 from pvt_dagster.pipeline.intake import Intake
 from pvt_dagster.pipeline.progress import mark_done
@@ -56,12 +47,7 @@ def run_decrypted(intake: Intake, key: str, *, run_id: str) -> DecryptedResult:
     with recorded_stage(ledger, key, stage="decrypted", action=action, run_id=run_id) as draft:
         draft.input_sha256 = record.raw_sha256
         if decrypt == "none":
-            if looks_like_pgp(src):
-                raise EncryptedOnPlainFeedError(
-                    f"{record.name} is PGP-encrypted, but feed {feed.qualified_name} declares "
-                    "decrypt: none (give the feed a decrypt.key, or ask the client for plain "
-                    "files)")
-            out = copy_plain(src, dst)
+            out = copy_for_plain_feed(feed, record.name, src, dst)
         else:
             out = _decrypt(intake, record, feed, decrypt, draft)
         draft.output_sha256, draft.bytes = out.sha256, out.bytes
@@ -78,41 +64,9 @@ def _decrypt(intake: Intake, record: FileRecord, feed: FeedRef, decrypt: Decrypt
              draft: EventDraft) -> Decrypted:
     """Decrypt the vault copy with the key chosen for the file's name; details on the draft."""
     draft.details = {}
-    return decrypt_for_feed(intake, feed, record.name, intake.layout.vault_path(record.key),
+    return decrypt_for_feed(intake.keystore, feed, record.name,
+                            intake.layout.vault_path(record.key),
                             intake.layout.decrypted_path(record.key), details=draft.details)
-
-
-def decrypt_for_feed(intake: Intake, feed: FeedRef, name: str, src: Path, dst: Path, *,
-                     details: dict[str, Any] | None = None) -> Decrypted:
-    """Decrypt ``src`` (a file called ``name``) into ``dst`` the way ``feed`` says: the key its
-    patterns choose, the passphrase, the decompression limits and the required signers."""
-    decrypt = feed.config.decrypt
-    if decrypt == "none":
-        raise DecryptError(f"feed {feed.qualified_name} declares decrypt: none")
-    details = {} if details is None else details
-    choice = decrypt.choose(name)
-    if choice is None:
-        raise KeystoreError(f"no decrypt.keys pattern of feed {feed.qualified_name} matches "
-                            f"{name!r}")
-    details.update({"key": choice.key, **({"pattern": choice.pattern} if choice.pattern
-                                           else {})})
-    if not looks_like_pgp(src):
-        raise NotEncryptedError(
-            f"{name} is not PGP-encrypted, but feed {feed.qualified_name} expects files "
-            f"encrypted to {choice.key} (declare decrypt: none for a feed of plain files)")
-    try:
-        passphrase = choice.passphrase.resolve() if choice.passphrase else None
-    except ConfigError as exc:
-        raise KeystoreError(f"the passphrase for {choice.key} is not available: "
-                            f"{exc}") from exc
-    out = decrypt_file(intake.keystore, src, dst, key=choice.key, passphrase=passphrase,
-                       limits=Limits(decrypt.max_output_bytes, decrypt.max_ratio),
-                       trusted_signers=decrypt.trusted_signers if decrypt.require_signature
-                       else None)
-    details.update({"fingerprint": out.key_fingerprint,
-                    **({"signer": out.signer} if out.signer else {}),
-                    **({"key_expired_at": out.key_expired} if out.key_expired else {})})
-    return out
 
 
 def _report_expired(intake: Intake, record: FileRecord, out: Decrypted, run_id: str) -> None:

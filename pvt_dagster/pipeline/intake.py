@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 
 from pvt_dagster.config import load_config
-from pvt_dagster.config.models import FeedRef, LocalSource, PvtConfig, SourceConfig
+from pvt_dagster.config.models import FeedRef, Keep, LocalSource, PvtConfig, SourceConfig
 from pvt_dagster.decrypt import Keystore
 from pvt_dagster.errors import UsageError
 from pvt_dagster.ledger import FileRecord, Ledger
@@ -25,7 +25,7 @@ INGEST_SOURCE = "_ingest"
 
 def handed_over(path: Path) -> tuple[Source, str]:
     """An open source over a handed-over file's folder, and the file's path in it."""
-    config = LocalSource(kind="local", path=str(path.parent), after_transfer="keep")
+    config = LocalSource(kind="local", path=str(path.parent), after_transfer=Keep())
     return open_source(INGEST_SOURCE, config), path.name
 
 
@@ -99,7 +99,7 @@ class Intake:
         kept as it is)."""
         if record.source == INGEST_SOURCE:
             return LocalSource(kind="local", path=str(Path(record.path).parent),
-                               after_transfer="keep")
+                               after_transfer=Keep())
         return self.config.clients[record.client].sources[record.source]
 
     def source_of(self, record: FileRecord) -> tuple[Source, str]:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pvt_dagster.transport import ensure_private_dir
-
-STAGES = ("raw", "decrypted", "validated", "scrubbed", "delivered")
+from pvt_dagster.fsutil import ensure_private_dir
 
 
 @dataclass(frozen=True)

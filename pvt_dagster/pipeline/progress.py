@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pvt_dagster.domain import STAGES
 from pvt_dagster.ledger import FileRecord, Ledger
-from pvt_dagster.pipeline.layout import STAGES
 
 STATUS_AFTER = {"raw": "received", "decrypted": "decrypted", "validated": "validated",
                 "scrubbed": "scrubbed", "delivered": "delivered"}

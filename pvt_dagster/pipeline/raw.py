@@ -8,7 +8,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 
-from pvt_dagster.config.models import TransferConfig
+from pvt_dagster.config.models import AfterTransfer, TransferConfig
 from pvt_dagster.errors import (
     PvtError,
     ServerIdentityError,
@@ -86,7 +86,7 @@ def run_raw(intake: Intake, key: str, *, run_id: str,
                     allow_duplicates=feed.config.allow_duplicates, run_id=run_id)
 
 
-def _receive(intake: Intake, record: FileRecord, policy: str, transfer: TransferConfig,
+def _receive(intake: Intake, record: FileRecord, policy: AfterTransfer, transfer: TransferConfig,
              sleep: Callable[[float], None], on_attempt: AttemptCallback | None, *,
              allow_duplicates: bool, run_id: str) -> RawResult | Refused | Waiting:
     """Transfer (with retries), verify and record; then clean up at the source."""
@@ -193,7 +193,7 @@ def _duplicate(ledger: Ledger, record: FileRecord, received: Received,
     return None
 
 
-def _clean_up(intake: Intake, key: str, source: Source, entry: RemoteEntry, policy: str,
+def _clean_up(intake: Intake, key: str, source: Source, entry: RemoteEntry, policy: AfterTransfer,
               run_id: str) -> str | None:
     """Apply ``after_transfer``; a failure is recorded and reported, never fatal to the file."""
     started = utcnow()

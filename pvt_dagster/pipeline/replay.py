@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pvt_dagster.config.models import FeedRef
+from pvt_dagster.domain import STAGES
 from pvt_dagster.errors import (
     FeedOnHoldError,
     StageOrderError,
@@ -16,7 +17,6 @@ from pvt_dagster.errors import (
     VaultIntegrityError,
 )
 from pvt_dagster.pipeline.intake import INGEST_SOURCE, Intake, handed_over
-from pvt_dagster.pipeline.layout import STAGES
 from pvt_dagster.pipeline.recording import utcnow
 from pvt_dagster.polling.constraints import constraint_violation
 from pvt_dagster.tracking import active_hold

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from pvt_dagster.domain import STAGES
 from pvt_dagster.errors import FileRejectedError, StageOrderError
 from pvt_dagster.ledger import FileRecord, Ledger
 from pvt_dagster.pipeline.intake import Intake
-from pvt_dagster.pipeline.layout import STAGES
 from pvt_dagster.pipeline.outcomes import Held
 from pvt_dagster.tracking import active_hold, hold_file
 

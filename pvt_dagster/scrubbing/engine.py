@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import gc
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -15,11 +14,11 @@ import pandas as pd
 
 from pvt_dagster.config.models import FeedConfig, FileFormat
 from pvt_dagster.errors import ScrubError
+from pvt_dagster.formats import CHUNK_ROWS, read_chunks
+from pvt_dagster.fsutil import private_temp_beside
+from pvt_dagster.masking import show_value
 from pvt_dagster.scrubbing.actions import apply_action, apply_step
 from pvt_dagster.validation.catalogue import PlannedCheck, planned_checks
-from pvt_dagster.validation.engine import CHUNK_ROWS
-from pvt_dagster.validation.formats import read_chunks
-from pvt_dagster.validation.masking import show_value
 from pvt_dagster.validation.rules import predicate
 
 StepFunction = Callable[[pd.Series], pd.Series]
@@ -113,9 +112,7 @@ def scrub_file(
     """Scrub ``src`` into ``dst`` (UTF-8, comma, minimal quoting, header), replacing it at once."""
     fmt = fmt or feed.format
     dst = Path(dst)
-    dst.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
-    tmp = Path(tmp_name)
+    fd, tmp = private_temp_beside(dst, suffix=".tmp")
     changes: list[ScrubChange] = []
     audits: dict[str, list[ScrubChange]] = {}
     steps: dict[str, list[StepFunction]] = {}

@@ -1,12 +1,22 @@
 """The Source protocol: a place where a client's files appear. A source only lists, stats,
-streams and cleans up; it knows nothing of feeds, the ledger or Dagster."""
+streams and cleans up; it knows nothing of feeds, the ledger or Dagster.
+
+``BaseSource`` is what the six kinds share: the label their messages start with, one
+translation of third-party errors into SourceError subclasses (each kind supplies its mapping),
+the archive folder of an ``archive:PATH`` policy, and the one rule for a name that is taken
+in the archive folder: ``name-2.ext``, then ``name-3.ext`` ... (as file keys get ``-2``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import AbstractContextManager
+import posixpath
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import BinaryIO, Literal, Protocol, runtime_checkable
+from typing import BinaryIO, Generic, Literal, Protocol, TypeVar, runtime_checkable
+
+from pvt_dagster.config.sources import Archive, SourceBase
+from pvt_dagster.errors import PvtError, SourceEntryGoneError, SourceError
 
 # "unsafe": a listed name no path can be built from ("", ".", "..", a "/" or a NUL in it).
 EntryKind = Literal["file", "symlink", "dir", "fifo", "device", "socket", "other", "unsafe"]
@@ -78,3 +88,82 @@ def iter_chunks(stream: BinaryIO, chunk_size: int = 1024 * 1024) -> Iterator[byt
     """Read a stream in chunks until it ends."""
     while chunk := stream.read(chunk_size):
         yield chunk
+
+
+MAX_ARCHIVE_CLASHES = 1000
+
+
+def numbered(name: str, n: int) -> str:
+    """``name`` for n == 1, else the name with ``-n`` before its first suffix (``a-2.csv.pgp``)."""
+    if n == 1:
+        return name
+    dot = name.find(".", 1)
+    if dot == -1:
+        return f"{name}-{n}"
+    return f"{name[:dot]}-{n}{name[dot:]}"
+
+
+def archive_names(name: str) -> Iterator[str]:
+    """The names an archived ``name`` may take, in order: ``name``, ``name-2``, ``name-3`` ..."""
+    for n in range(1, MAX_ARCHIVE_CLASHES + 1):
+        yield numbered(name, n)
+
+
+def free_name(folder: str, name: str, exists: Callable[[str], bool]) -> str:
+    """The first ``folder/name`` (then ``name-2`` ...) that ``exists`` says is free."""
+    for candidate in archive_names(name):
+        path = posixpath.join(folder, candidate)
+        if not exists(path):
+            return path
+    raise SourceError(f"too many clashes archiving {name!r} into {folder}")
+
+
+SourceConfigT = TypeVar("SourceConfigT", bound=SourceBase)
+
+
+class BaseSource(Generic[SourceConfigT]):
+    """The base of every source kind (``Source`` stays the public contract)."""
+
+    def __init__(self, name: str, config: SourceConfigT, *, where: str | None = None) -> None:
+        self.name = name
+        self.config = config
+        self.label = f"source {name} ({where})" if where else f"source {name}"
+
+    @property
+    def archive_destination(self) -> str | None:
+        """PATH of an ``archive:PATH`` policy as configured, else None."""
+        policy = self.config.after_transfer
+        return policy.path if isinstance(policy, Archive) else None
+
+    def gone(self, path: str) -> SourceEntryGoneError:
+        """The error for an entry that is no longer at the source."""
+        return SourceEntryGoneError(f"{self.label}: {path!r} is gone")
+
+    def translate_error(self, exc: Exception, action: str, path: str | None) -> PvtError | None:
+        """Our error for a third-party error while doing ``action`` on ``path`` (None: not one
+        this kind knows, let it through). Kinds supply their mapping; it may drop a broken
+        connection so that the next call reconnects."""
+        return None
+
+    @contextmanager
+    def translating(self, action: str, path: str | None = None) -> Iterator[None]:
+        """Run the block with third-party errors translated by ``translate_error``."""
+        try:
+            yield
+        except PvtError:
+            raise
+        except Exception as exc:
+            ours = self.translate_error(exc, action, path)
+            if ours is None:
+                raise
+            raise ours from exc
+
+    def reading_error(self, path: str, known: tuple[type[BaseException], ...]
+                      ) -> Callable[[Exception], PvtError | None]:
+        """For a chunked read of ``path``: a ``known`` library error becomes a SourceError."""
+        def translate(exc: Exception) -> PvtError | None:
+            if isinstance(exc, known):
+                return SourceError(f"{self.label}: reading {path!r} failed: "
+                                   f"{type(exc).__name__}")
+            return None
+        return translate

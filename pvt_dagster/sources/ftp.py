@@ -19,7 +19,7 @@ from pvt_dagster.errors import (
     SourceEntryGoneError,
     SourceError,
 )
-from pvt_dagster.sources.base import EntryKind, RemoteEntry
+from pvt_dagster.sources.base import BaseSource, EntryKind, RemoteEntry, free_name
 from pvt_dagster.sources.ftp_commands import (
     MLSD_KINDS,
     as_int,
@@ -32,8 +32,6 @@ from pvt_dagster.sources.ftp_commands import (
 )
 from pvt_dagster.sources.remote import (
     archive_folder,
-    archive_target,
-    free_name,
     is_unsafe_name,
     parse_ftp_time,
     relative_to_root,
@@ -44,17 +42,16 @@ from pvt_dagster.sources.remote import (
 _FACTS = ["type", "size", "modify"]
 
 
-class FtpFolderSource:
+class FtpFolderSource(BaseSource[FtpSource]):
     """A folder on an FTP(S) server, over one control connection opened on first use."""
 
     def __init__(self, name: str, config: FtpSource) -> None:
-        self.name = name
-        self.config = config
+        super().__init__(name, config, where=f"{config.kind}://{config.host}:{config.port}")
         self.root = server_root(config.path)
-        self.label = f"source {name} ({config.kind}://{config.host}:{config.port})"
         self._ftp: ftplib.FTP | None = None
         self._mlsd = False
-        self._archive = archive_target(self.root, config.after_transfer)
+        destination = self.archive_destination
+        self._archive = archive_folder(self.root, destination) if destination else None
 
     # -- connection -------------------------------------------------------------------------
 
@@ -106,20 +103,17 @@ class FtpFolderSource:
                 ftp.quit()
             quietly_close(ftp)
 
-    @contextmanager
-    def _translate(self, action: str, path: str) -> Iterator[None]:
-        """ftplib and socket errors as SourceError (550 = SourceEntryGoneError)."""
-        try:
-            yield
-        except PvtError:
-            raise
-        except ftplib.error_perm as exc:
+    def translate_error(self, exc: Exception, action: str, path: str | None) -> PvtError | None:
+        """ftplib and socket errors as SourceError (550 = SourceEntryGoneError); a broken
+        control connection is dropped."""
+        if isinstance(exc, ftplib.error_perm):
             if str(exc).startswith("550"):
-                raise SourceEntryGoneError(f"{self.label}: {path!r} is gone") from exc
-            raise SourceError(f"{self.label}: cannot {action} {path!r}: {reason(exc)}") from exc
-        except (ftplib.Error, OSError, EOFError) as exc:
-            self._drop()
-            raise SourceError(f"{self.label}: cannot {action} {path!r}: {reason(exc)}") from exc
+                return self.gone(path or "")
+            return SourceError(f"{self.label}: cannot {action} {path!r}: {reason(exc)}")
+        if not isinstance(exc, ftplib.Error | OSError | EOFError):
+            return None
+        self._drop()
+        return SourceError(f"{self.label}: cannot {action} {path!r}: {reason(exc)}")
 
     def _drop(self) -> None:
         """Forget a broken control connection (the next call reconnects)."""
@@ -138,7 +132,7 @@ class FtpFolderSource:
     def _scan(self, folder: str, prefix: str, out: list[RemoteEntry]) -> None:
         ftp = self.ftp()
         try:
-            with self._translate("list", folder):
+            with self.translating("list", folder):
                 found = self._mlsd_list(ftp, folder) if self._mlsd else self._nlst(ftp, folder)
         except SourceEntryGoneError as exc:
             if not prefix:
@@ -207,7 +201,7 @@ class FtpFolderSource:
         """The entry at ``path`` now (MLST, or SIZE + MDTM); SourceEntryGoneError if gone."""
         full = server_path(self.root, path)
         ftp = self.ftp()
-        with self._translate("stat", path):
+        with self.translating("stat", path):
             if self._mlsd:
                 kind, size, mtime = mlst(ftp, full)
             else:
@@ -227,7 +221,7 @@ class FtpFolderSource:
     def _open(self, path: str) -> Iterator[BinaryIO]:
         full = server_path(self.root, path)
         ftp = self.ftp()
-        with self._translate("read", path):
+        with self.translating("read", path):
             ftp.voidcmd("TYPE I")  # listings switch ftplib to ASCII; bytes must be binary
             conn = ftp.transfercmd(f"RETR {full}")
         stream = conn.makefile("rb")
@@ -240,14 +234,14 @@ class FtpFolderSource:
             raise
         stream.close()
         close_data(conn)
-        with self._translate("finish reading", path):
+        with self.translating("finish reading", path):
             ftp.voidresp()
 
     def remove(self, path: str) -> None:
         """Delete the file at the source (DELE)."""
         full = server_path(self.root, path)
         ftp = self.ftp()
-        with self._translate("delete", path):
+        with self.translating("delete", path):
             ftp.delete(full)
 
     def archive(self, path: str, destination: str) -> str:
@@ -255,7 +249,7 @@ class FtpFolderSource:
         full = server_path(self.root, path)
         folder = archive_folder(self.root, destination)
         ftp = self.ftp()
-        with self._translate("archive", path):
+        with self.translating("archive", path):
             self._ensure_folder(ftp, folder)
             target = free_name(folder, posixpath.basename(full), self._exists)
             ftp.rename(full, target)

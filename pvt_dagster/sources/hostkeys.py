@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pvt_dagster.errors import ServerIdentityError, SourceAuthError, SourceError
+from pvt_dagster.fsutil import ensure_private_dir, touch_private
 
 if TYPE_CHECKING:
     import paramiko
@@ -142,10 +143,10 @@ def trust_host_key(host: str, port: int, known_hosts: Path, *, timeout: float = 
         _drop_host(hostkeys, entry)
     hostkeys.add(entry, key.get_name(), key)
     try:
-        known_hosts.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        ensure_private_dir(known_hosts.parent)
         tmp = known_hosts.with_name(f".{known_hosts.name}.tmp")
+        touch_private(tmp)  # paramiko's save keeps the mode of the file it truncates
         hostkeys.save(str(tmp))
-        os.chmod(tmp, 0o600)
         os.replace(tmp, known_hosts)
     except OSError as exc:
         raise SourceError(f"cannot write known_hosts {known_hosts}: {exc.strerror}") from exc

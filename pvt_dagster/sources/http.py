@@ -44,7 +44,7 @@ from pvt_dagster.errors import (
     SourceEntryGoneError,
     SourceError,
 )
-from pvt_dagster.sources.base import RemoteEntry
+from pvt_dagster.sources.base import BaseSource, RemoteEntry
 from pvt_dagster.sources.streams import ChunkStream
 
 CHUNK = 1024 * 1024
@@ -62,12 +62,11 @@ def parse_updated(text: object) -> float:
     return float(int(moment.timestamp()))
 
 
-class PullApiSource:
+class PullApiSource(BaseSource[HttpSource]):
     """Packages behind the pull API: list, HEAD, streamed GET and DELETE with a bearer token."""
 
     def __init__(self, name: str, config: HttpSource) -> None:
-        self.name = name
-        self.config = config
+        super().__init__(name, config)
         self.url = config.url.rstrip("/")
         self._session: requests.Session | None = None
         self._verify: bool | str = str(config.ca_bundle) if config.ca_bundle else True
@@ -87,34 +86,39 @@ class PullApiSource:
 
     def _item_url(self, path: str) -> str:
         if not path:
-            raise SourceError(f"source {self.name}: empty package id")
+            raise SourceError(f"{self.label}: empty package id")
         return f"{self.url}/{quote(path, safe='')}"
+
+    def translate_error(self, exc: Exception, action: str, path: str | None) -> PvtError | None:
+        """requests' errors: an unverified certificate, or a server that cannot be reached."""
+        if isinstance(exc, requests.exceptions.SSLError):
+            return ServerIdentityError(
+                f"{self.label}: the TLS certificate of {self._host()} does not verify "
+                "(set ca_bundle for a private CA)")
+        if isinstance(exc, requests.exceptions.RequestException):
+            what = f"{path!r}" if path is not None else "the package list"
+            return SourceError(f"{self.label}: {action} {what} failed: cannot reach "
+                               f"{self._host()} ({type(exc).__name__})")
+        return None
 
     def _request(self, method: str, url: str, path: str | None, *,
                  stream: bool = False) -> requests.Response:
         """One request with errors translated; non-2xx answers raise our errors."""
         what = f"{path!r}" if path is not None else "the package list"
-        try:
+        with self.translating(method, path):
             response = self.session.request(method, url, stream=stream, verify=self._verify,
                                             timeout=self.config.timeout_seconds,
                                             allow_redirects=False)
-        except requests.exceptions.SSLError as exc:
-            raise ServerIdentityError(
-                f"source {self.name}: the TLS certificate of {self._host()} does not verify "
-                "(set ca_bundle for a private CA)") from exc
-        except requests.exceptions.RequestException as exc:
-            raise SourceError(f"source {self.name}: {method} {what} failed: cannot reach "
-                              f"{self._host()} ({type(exc).__name__})") from exc
         if 200 <= response.status_code < 300:
             return response
         response.close()
         status = response.status_code
         if status in (401, 403):
-            raise SourceAuthError(f"source {self.name}: the API refused the token "
+            raise SourceAuthError(f"{self.label}: the API refused the token "
                                   f"(HTTP {status} on {method} {what})")
         if status in _GONE and path is not None:
-            raise SourceEntryGoneError(f"source {self.name}: package {path!r} is gone")
-        raise SourceError(f"source {self.name}: {method} {what} answered HTTP {status}")
+            raise SourceEntryGoneError(f"{self.label}: package {path!r} is gone")
+        raise SourceError(f"{self.label}: {method} {what} answered HTTP {status}")
 
     def _host(self) -> str:
         return urlsplit(self.url).netloc.rsplit("@", 1)[-1]
@@ -133,17 +137,17 @@ class PullApiSource:
             try:
                 body: Any = response.json()
             except ValueError as exc:
-                raise SourceError(f"source {self.name}: the package list is not JSON") from exc
+                raise SourceError(f"{self.label}: the package list is not JSON") from exc
             finally:
                 response.close()
             if not isinstance(body, list):
-                raise SourceError(f"source {self.name}: the package list is not a JSON array")
+                raise SourceError(f"{self.label}: the package list is not a JSON array")
             entries.extend(self._entry(index, item) for index, item in enumerate(body))
             url = response.links.get("next", {}).get("url")
             if url is not None and urlsplit(url)[:2] != origin:
-                raise SourceError(f"source {self.name}: refusing a next page on another host")
+                raise SourceError(f"{self.label}: refusing a next page on another host")
         else:
-            raise SourceError(f"source {self.name}: more than {MAX_PAGES} pages of packages")
+            raise SourceError(f"{self.label}: more than {MAX_PAGES} pages of packages")
         return sorted(entries, key=lambda e: e.path)
 
     def _entry(self, index: int, item: Any) -> RemoteEntry:
@@ -161,7 +165,7 @@ class PullApiSource:
             mtime = parse_updated(item.get("updated"))
             etag = item.get("etag")
         except ValueError as exc:
-            raise SourceError(f"source {self.name}: package #{index} of the list breaks the "
+            raise SourceError(f"{self.label}: package #{index} of the list breaks the "
                               f"API contract: {exc}") from exc
         return RemoteEntry(path=str(ident), name=name, size=size, mtime=mtime,
                            etag=etag if isinstance(etag, str) else None)
@@ -176,7 +180,7 @@ class PullApiSource:
             mtime = float(int(parsedate_to_datetime(response.headers["Last-Modified"])
                               .timestamp()))
         except (KeyError, ValueError, TypeError) as exc:
-            raise SourceError(f"source {self.name}: HEAD {path!r} lacks a valid Content-Length "
+            raise SourceError(f"{self.label}: HEAD {path!r} lacks a valid Content-Length "
                               "or Last-Modified") from exc
         return RemoteEntry(path=path, name=path, size=size, mtime=mtime,
                            etag=response.headers.get("ETag"))
@@ -184,13 +188,8 @@ class PullApiSource:
     def open_read(self, path: str) -> AbstractContextManager[BinaryIO]:
         """A stream of the package's bytes (GET, streamed)."""
         response = self._request("GET", self._item_url(path), path, stream=True)
-
-        def translate(exc: Exception) -> PvtError | None:
-            if isinstance(exc, requests.exceptions.RequestException | Urllib3Error | OSError):
-                return SourceError(f"source {self.name}: reading {path!r} failed: "
-                                   f"{type(exc).__name__}")
-            return None
-
+        translate = self.reading_error(
+            path, (requests.exceptions.RequestException, Urllib3Error, OSError))
         return ChunkStream(response.iter_content(CHUNK), translate=translate,
                            on_close=response.close).as_binary()
 
@@ -200,7 +199,7 @@ class PullApiSource:
 
     def archive(self, path: str, destination: str) -> str:
         """The API has no archive; config validation refuses it for http sources."""
-        raise SourceError(f"source {self.name}: the pull API cannot archive {path!r} "
+        raise SourceError(f"{self.label}: the pull API cannot archive {path!r} "
                           f"to {destination!r}; use delete or keep")
 
     def close(self) -> None:

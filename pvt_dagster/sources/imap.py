@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Any, BinaryIO
 
+from pvt_dagster.config.models import Seen
 from pvt_dagster.errors import SourceEntryGoneError, SourceError
 from pvt_dagster.sources.base import RemoteEntry
 from pvt_dagster.sources.imapconn import ImapConnection, quote
@@ -58,7 +59,7 @@ class MailboxSource(ImapConnection):
 
     def _criteria(self) -> list[str]:
         criteria = ["UNDELETED"]
-        if self.config.after_transfer == "seen":
+        if isinstance(self.config.after_transfer, Seen):
             criteria.append("UNSEEN")
         if self.config.sender:
             criteria += ["FROM", quote(self.config.sender)]
@@ -75,7 +76,7 @@ class MailboxSource(ImapConnection):
             try:
                 found += fetch_items(data)
             except ParseFailure as exc:
-                raise SourceError(f"source {self.name}: unreadable FETCH answer: {exc}") from exc
+                raise SourceError(f"{self.label}: unreadable FETCH answer: {exc}") from exc
         return [m for m in found if isinstance(m.get("UID"), bytes)]
 
     def list_entries(self) -> list[RemoteEntry]:
@@ -93,7 +94,7 @@ class MailboxSource(ImapConnection):
         try:
             mtime = internal_date(message.get("INTERNALDATE"))
         except ParseFailure as exc:
-            raise SourceError(f"source {self.name}: message {uid}: {exc}") from exc
+            raise SourceError(f"{self.label}: message {uid}: {exc}") from exc
         safe = _SAFE.sub("_", part.filename).strip("._")[:100] or "attachment"
         return RemoteEntry(path=f"{self._uidvalidity}/{uid}/{part.section}/{safe}",
                            name=part.filename, size=sizes[(uid, part.section)], mtime=mtime)
@@ -128,7 +129,7 @@ class MailboxSource(ImapConnection):
             _SIZES[self._cache_key(uid, section)] = size
         for uid, part in wanted:
             if (uid, part.section) not in sizes:
-                raise SourceError(f"source {self.name}: no size for message {uid} "
+                raise SourceError(f"{self.label}: no size for message {uid} "
                                   f"part {part.section}")
         return sizes
 
@@ -138,10 +139,10 @@ class MailboxSource(ImapConnection):
         """The message and attachment a path names; SourceEntryGoneError if it is gone."""
         bits = path.split("/", 3)
         if len(bits) != 4 or not bits[1].isdigit():
-            raise SourceError(f"source {self.name}: {path!r} is not a mailbox entry path")
+            raise SourceError(f"{self.label}: {path!r} is not a mailbox entry path")
         self._select(readonly)
         validity, uid, section = bits[0], bits[1], bits[2]
-        gone = SourceEntryGoneError(f"source {self.name}: {path!r} is gone")
+        gone = self.gone(path)
         if validity != self._uidvalidity:
             raise gone  # the folder was re-created: its old UIDs mean nothing now
         found = self._messages([uid])
@@ -177,16 +178,16 @@ class MailboxSource(ImapConnection):
             try:
                 items = fetch_items(data)
             except ParseFailure as exc:
-                raise SourceError(f"source {self.name}: unreadable FETCH answer: {exc}") from exc
+                raise SourceError(f"{self.label}: unreadable FETCH answer: {exc}") from exc
             key = f"{name}[{part.section}]<{offset}>"
             raw = next((m[key] for m in items if key in m), None)
             if raw is None:
-                raise SourceEntryGoneError(f"source {self.name}: message {uid} is gone")
+                raise SourceEntryGoneError(f"{self.label}: message {uid} is gone")
             offset += len(raw)
             try:
                 decoded = decoder.feed(raw)
             except ParseFailure as exc:
-                raise SourceError(f"source {self.name}: message {uid}: {exc}") from exc
+                raise SourceError(f"{self.label}: message {uid}: {exc}") from exc
             if decoded:
                 yield decoded
             if len(raw) < CHUNK:

@@ -15,6 +15,7 @@ from pvt_dagster.errors import (
     SourceAuthError,
     SourceError,
 )
+from pvt_dagster.sources.base import BaseSource
 
 
 def quote(text: str) -> str:
@@ -22,12 +23,11 @@ def quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-class ImapConnection:
+class ImapConnection(BaseSource[ImapSource]):
     """One logged-in IMAP connection to a source's folder, opened on first use."""
 
     def __init__(self, name: str, config: ImapSource) -> None:
-        self.name = name
-        self.config = config
+        super().__init__(name, config)
         self._conn: imaplib.IMAP4 | None = None
         self._caps: set[str] = set()
         self._selected: bool | None = None  # None: nothing selected; else read-only or not
@@ -35,8 +35,13 @@ class ImapConnection:
 
     # -- connection and errors --------------------------------------------------------------
 
-    def _fail(self, action: str, exc: BaseException) -> PvtError:
-        where = f"source {self.name}: cannot {action} on {self.config.host}"
+    def translate_error(self, exc: Exception, action: str, path: str | None) -> PvtError | None:
+        """imaplib, TLS and socket errors as SourceError (ServerIdentityError for a certificate
+        that does not verify); the connection is dropped."""
+        if not isinstance(exc, imaplib.IMAP4.error | OSError):
+            return None
+        self._drop()
+        where = f"{self.label}: cannot {action} on {self.config.host}"
         if isinstance(exc, ssl.SSLCertVerificationError):
             return ServerIdentityError(f"{where}: the TLS certificate does not verify "
                                        "(set ca_bundle for a private CA)")
@@ -48,16 +53,13 @@ class ImapConnection:
     def _command(self, action: str, name: str, *args: str) -> list[Any]:
         """An IMAP command (UID when ``name`` is a UID command); its data, or our error."""
         conn = self._connect()
-        try:
+        with self.translating(action):
             if name.startswith("UID "):
                 status, data = conn.uid(name[4:], *args)
             else:
                 status, data = getattr(conn, name.lower())(*args)
-        except (imaplib.IMAP4.error, OSError) as exc:
-            self._drop()
-            raise self._fail(action, exc) from exc
         if status != "OK":
-            raise SourceError(f"source {self.name}: cannot {action}: "
+            raise SourceError(f"{self.label}: cannot {action}: "
                               f"{b' '.join(d for d in data if isinstance(d, bytes))[:200]!r}")
         return list(data)
 
@@ -66,7 +68,7 @@ class ImapConnection:
             return self._conn
         c = self.config
         context = ssl.create_default_context(cafile=str(c.ca_bundle) if c.ca_bundle else None)
-        try:
+        with self.translating("connect"):
             if c.security == "ssl":
                 conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(c.host, c.port or 993,
                                                          ssl_context=context,
@@ -75,20 +77,17 @@ class ImapConnection:
                 conn = imaplib.IMAP4(c.host, c.port or 143, timeout=c.timeout_seconds)
                 if c.security == "starttls":
                     conn.starttls(ssl_context=context)
-        except (imaplib.IMAP4.error, OSError) as exc:
-            raise self._fail("connect", exc) from exc
-        try:
-            conn.login(c.username, c.password.resolve())
-        except imaplib.IMAP4.error as exc:
-            _close_quietly(conn)
-            raise SourceAuthError(f"source {self.name}: {c.host} refused the login of "
-                                  f"{c.username} ({str(exc).strip('b' + chr(39))[:120]})"
-                                  ) from exc
-        except (OSError, PvtError) as exc:
-            _close_quietly(conn)
-            if isinstance(exc, PvtError):
+        with self.translating("log in"):
+            try:
+                conn.login(c.username, c.password.resolve())
+            except imaplib.IMAP4.error as exc:
+                _close_quietly(conn)
+                raise SourceAuthError(f"{self.label}: {c.host} refused the login of "
+                                      f"{c.username} ({str(exc).strip('b' + chr(39))[:120]})"
+                                      ) from exc
+            except BaseException:
+                _close_quietly(conn)
                 raise
-            raise self._fail("log in", exc) from exc
         self._conn = conn
         self._caps = {cap.upper() for cap in self._capabilities(conn)}
         return conn
@@ -105,13 +104,10 @@ class ImapConnection:
         if self._selected == readonly:
             return
         conn = self._connect()
-        try:
+        with self.translating(f"open folder {self.config.folder!r}"):
             status, data = conn.select(quote(self.config.folder), readonly=readonly)
-        except (imaplib.IMAP4.error, OSError) as exc:
-            self._drop()
-            raise self._fail(f"open folder {self.config.folder!r}", exc) from exc
         if status != "OK":
-            raise SourceError(f"source {self.name}: folder {self.config.folder!r} cannot be "
+            raise SourceError(f"{self.label}: folder {self.config.folder!r} cannot be "
                               f"opened: {data[0]!r}"[:300])
         _, validity = conn.response("UIDVALIDITY")
         self._uidvalidity = (validity[0] or b"").decode() if validity else ""

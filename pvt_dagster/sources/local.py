@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pvt_dagster.config.models import LocalSource
-from pvt_dagster.errors import SourceEntryGoneError, SourceError
-from pvt_dagster.sources.base import EntryKind, RemoteEntry
+from pvt_dagster.errors import PvtError, SourceError
+from pvt_dagster.fsutil import ensure_private_dir
+from pvt_dagster.sources.base import BaseSource, EntryKind, RemoteEntry, archive_names
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _GONE = (errno.ENOENT, errno.ENOTDIR)
@@ -45,17 +46,14 @@ def split_relative(path: str) -> list[str]:
     return parts
 
 
-class LocalFolderSource:
+class LocalFolderSource(BaseSource[LocalSource]):
     """A local folder: lists, stats, streams and cleans up files without following symlinks."""
 
     def __init__(self, name: str, config: LocalSource) -> None:
-        self.name = name
-        self.config = config
+        super().__init__(name, config)
         self.root = Path(config.path)
-        self._skip: Path | None = None
-        policy = config.after_transfer
-        if policy.startswith("archive:"):
-            self._skip = self._archive_dir(policy.removeprefix("archive:"))
+        destination = self.archive_destination
+        self._skip = self._archive_dir(destination) if destination is not None else None
 
     # -- listing ----------------------------------------------------------------------------
 
@@ -71,18 +69,17 @@ class LocalFolderSource:
                 children = list(it)
         except FileNotFoundError as exc:
             if not prefix:
-                raise SourceError(f"source {self.name}: folder {folder} does not exist") from exc
+                raise SourceError(f"{self.label}: folder {folder} does not exist") from exc
             return  # a sub-folder vanished while we listed
         except OSError as exc:
-            raise SourceError(f"source {self.name}: cannot list {folder}: {exc.strerror}") from exc
+            raise SourceError(f"{self.label}: cannot list {folder}: {exc.strerror}") from exc
         for child in children:
             rel = f"{prefix}{child.name}"
             try:
-                st = child.stat(follow_symlinks=False)
+                with self.translating("stat", rel):
+                    st = child.stat(follow_symlinks=False)
             except FileNotFoundError:
                 continue  # gone between scandir and lstat
-            except OSError as exc:
-                raise self._error("stat", rel, exc) from exc
             kind = entry_kind(st.st_mode)
             if kind == "dir":
                 if self._skip is not None and Path(child.path) == self._skip:
@@ -95,11 +92,14 @@ class LocalFolderSource:
 
     # -- single entries ---------------------------------------------------------------------
 
-    def _error(self, action: str, path: str, exc: OSError) -> SourceError:
-        """The SourceError (or SourceEntryGoneError) for an OS error on ``path``."""
+    def translate_error(self, exc: Exception, action: str, path: str | None) -> PvtError | None:
+        """An OS error on ``path``: SourceEntryGoneError if it is gone, else SourceError."""
+        return self._os_error(exc, action, path or "") if isinstance(exc, OSError) else None
+
+    def _os_error(self, exc: OSError, action: str, path: str) -> SourceError:
         if exc.errno in _GONE:
-            return SourceEntryGoneError(f"source {self.name}: {path!r} is gone")
-        return SourceError(f"source {self.name}: cannot {action} {path!r}: {exc.strerror}")
+            return self.gone(path)
+        return SourceError(f"{self.label}: cannot {action} {path!r}: {exc.strerror}")
 
     def _open_parent(self, path: str) -> tuple[int, str]:
         """An fd of the entry's folder (walked without following symlinks) and its last name."""
@@ -107,8 +107,7 @@ class LocalFolderSource:
         try:
             fd = os.open(self.root, _DIR_FLAGS)
         except OSError as exc:
-            raise SourceError(
-                f"source {self.name}: cannot open {self.root}: {exc.strerror}") from exc
+            raise SourceError(f"{self.label}: cannot open {self.root}: {exc.strerror}") from exc
         for part in parts[:-1]:
             try:
                 nxt = os.open(part, _DIR_FLAGS, dir_fd=fd)
@@ -116,8 +115,8 @@ class LocalFolderSource:
                 crosses = exc.errno in (errno.ELOOP, errno.ENOTDIR) and _is_symlink(part, fd)
                 os.close(fd)
                 if crosses:
-                    raise SourceError(f"source {self.name}: {path!r} crosses a symlink") from exc
-                raise self._error("open", path, exc) from exc
+                    raise SourceError(f"{self.label}: {path!r} crosses a symlink") from exc
+                raise self._os_error(exc, "open", path) from exc
             os.close(fd)
             fd = nxt
         return fd, parts[-1]
@@ -126,9 +125,8 @@ class LocalFolderSource:
         """The entry at ``path`` now (lstat); SourceEntryGoneError if it is gone."""
         fd, name = self._open_parent(path)
         try:
-            st = os.stat(name, dir_fd=fd, follow_symlinks=False)
-        except OSError as exc:
-            raise self._error("stat", path, exc) from exc
+            with self.translating("stat", path):
+                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
         finally:
             os.close(fd)
         return RemoteEntry(path="/".join(split_relative(path)), name=name, size=st.st_size,
@@ -142,19 +140,16 @@ class LocalFolderSource:
             try:
                 ffd = os.open(name, flags, dir_fd=fd)
             except OSError as exc:
-                if exc.errno in _GONE:
-                    raise SourceEntryGoneError(f"source {self.name}: {path!r} is gone") from exc
                 if exc.errno == errno.ELOOP:
                     raise SourceError(
-                        f"source {self.name}: {path!r} is a symlink, not a regular file") from exc
-                raise SourceError(
-                    f"source {self.name}: cannot open {path!r}: {exc.strerror}") from exc
+                        f"{self.label}: {path!r} is a symlink, not a regular file") from exc
+                raise self._os_error(exc, "open", path) from exc
         finally:
             os.close(fd)
         try:
             mode = os.fstat(ffd).st_mode
             if not stat.S_ISREG(mode):
-                raise SourceError(f"source {self.name}: {path!r} is a {entry_kind(mode)}, "
+                raise SourceError(f"{self.label}: {path!r} is a {entry_kind(mode)}, "
                                   "not a regular file")
             os.set_blocking(ffd, True)
         except BaseException:
@@ -166,24 +161,25 @@ class LocalFolderSource:
         """Delete the entry at the source."""
         fd, name = self._open_parent(path)
         try:
-            os.unlink(name, dir_fd=fd)
-        except OSError as exc:
-            raise self._error("delete", path, exc) from exc
+            with self.translating("delete", path):
+                os.unlink(name, dir_fd=fd)
         finally:
             os.close(fd)
 
     def _archive_dir(self, destination: str) -> Path:
+        """The archive folder: ``destination`` under the root, unless it is absolute."""
         dest = Path(destination)
         return dest if dest.is_absolute() else self.root / dest
 
     def archive(self, path: str, destination: str) -> str:
-        """Move the entry into ``destination`` (relative to the root or absolute); its new path."""
+        """Move the entry into ``destination`` (relative to the root or absolute), as
+        ``name-2.ext`` ... if its name is taken there; its new path."""
         target_dir = self._archive_dir(destination)
         try:
-            target_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            ensure_private_dir(target_dir)
         except OSError as exc:
             raise SourceError(
-                f"source {self.name}: cannot create archive folder {target_dir}: {exc.strerror}"
+                f"{self.label}: cannot create archive folder {target_dir}: {exc.strerror}"
             ) from exc
         fd, name = self._open_parent(path)
         try:
@@ -196,33 +192,34 @@ class LocalFolderSource:
             return str(target)
 
     def _move(self, fd: int, name: str, path: str, target_dir: Path) -> Path:
-        for n in range(0, 10_000):
-            target = target_dir / _numbered(name, n)
+        """Link the entry under the first free archive name, then unlink the original."""
+        for candidate in archive_names(name):
+            target = target_dir / candidate
             try:
                 os.link(name, target, src_dir_fd=fd, follow_symlinks=False)
             except FileExistsError:
                 continue
             except OSError as exc:
                 if exc.errno in _GONE:
-                    raise SourceEntryGoneError(f"source {self.name}: {path!r} is gone") from exc
+                    raise self.gone(path) from exc
                 if exc.errno not in (errno.EXDEV, errno.EPERM, errno.ENOTSUP):
-                    raise SourceError(f"source {self.name}: cannot archive {path!r} to "
+                    raise SourceError(f"{self.label}: cannot archive {path!r} to "
                                       f"{target_dir}: {exc.strerror}") from exc
                 if os.path.lexists(target):
                     continue
                 try:  # no hard links here: rename (a small race, but never across a clash seen)
                     os.rename(name, target, src_dir_fd=fd)
                 except OSError as exc2:
-                    raise SourceError(f"source {self.name}: cannot archive {path!r} to "
+                    raise SourceError(f"{self.label}: cannot archive {path!r} to "
                                       f"{target_dir}: {exc2.strerror}") from exc2
                 return target
             try:
                 os.unlink(name, dir_fd=fd)
             except OSError as exc:
-                raise SourceError(f"source {self.name}: archived {path!r} but cannot remove "
+                raise SourceError(f"{self.label}: archived {path!r} but cannot remove "
                                   f"the original: {exc.strerror}") from exc
             return target
-        raise SourceError(f"source {self.name}: too many clashes archiving {path!r}")
+        raise SourceError(f"{self.label}: too many clashes archiving {path!r}")
 
     def close(self) -> None:
         """Nothing to release for a local folder."""
@@ -235,12 +232,3 @@ def _is_symlink(name: str, dir_fd: int) -> bool:
     except OSError:
         return False
 
-
-def _numbered(name: str, n: int) -> str:
-    """``name`` for n == 0, else the name with ``-n`` before its first suffix."""
-    if n == 0:
-        return name
-    dot = name.find(".", 1)
-    if dot == -1:
-        return f"{name}-{n}"
-    return f"{name[:dot]}-{n}{name[dot:]}"

@@ -1,10 +1,9 @@
 """What the remote sources (sftp, ftp, ftps) share: paths on the server built only from checked
-relative paths, untrusted listed names, archive folders, numbered names on a clash."""
+relative paths, untrusted listed names, archive folders, FTP times."""
 
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from pvt_dagster.errors import SourceError
@@ -33,36 +32,10 @@ def archive_folder(root: str, destination: str) -> str:
     return posixpath.normpath(posixpath.join(root, destination))
 
 
-def archive_target(root: str, after_transfer: str) -> str | None:
-    """The archive folder of an ``archive:PATH`` policy (see ``archive_folder``), else None."""
-    if not after_transfer.startswith("archive:"):
-        return None
-    return archive_folder(root, after_transfer.removeprefix("archive:"))
-
-
 def relative_to_root(root: str, path: str) -> str:
     """``path`` relative to ``root`` when it is under it, else the absolute path."""
     rel = posixpath.relpath(path, root)
     return path if rel.startswith("..") else rel
-
-
-def numbered(name: str, n: int) -> str:
-    """``name`` for n == 0, else the name with ``-n`` before its first suffix."""
-    if n == 0:
-        return name
-    dot = name.find(".", 1)
-    if dot == -1:
-        return f"{name}-{n}"
-    return f"{name[:dot]}-{n}{name[dot:]}"
-
-
-def free_name(folder: str, name: str, exists: Callable[[str], bool]) -> str:
-    """The first ``folder/name`` (then ``name-2`` ...) that does not exist yet."""
-    for n in range(0, 10_000):
-        candidate = posixpath.join(folder, numbered(name, n if n == 0 else n + 1))
-        if not exists(candidate):
-            return candidate
-    raise SourceError(f"too many clashes archiving {name!r} into {folder}")
 
 
 def parse_ftp_time(text: str) -> float:

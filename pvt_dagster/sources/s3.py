@@ -7,8 +7,9 @@ seconds (LIST and HEAD agree only to the second); the ETag is kept on the entry.
 sends ``If-Match`` with the ETag seen when the entry was statted, so an object replaced in
 between is never read as the old one, and delete and archive first check that the object still
 has the ETag of the bytes that were read: a replaced object is left in place, never lost.
-``archive:PREFIX`` copies the object under PREFIX (a key prefix in the same bucket, keeping the
-path below the source's prefix, numbered on a clash) and then deletes the original.
+``archive:PREFIX`` copies the object under PREFIX (a key prefix in the same bucket, under the
+source's prefix unless it starts with ``/``; ``name-2.ext`` ... on a clash) and then deletes
+the original.
 """
 
 from __future__ import annotations
@@ -37,11 +38,9 @@ from pvt_dagster.errors import (
     ServerIdentityError,
     SourceAuthError,
     SourceChangedError,
-    SourceEntryGoneError,
     SourceError,
 )
-from pvt_dagster.sources.base import RemoteEntry
-from pvt_dagster.sources.remote import numbered
+from pvt_dagster.sources.base import BaseSource, RemoteEntry, free_name
 from pvt_dagster.sources.streams import ChunkStream
 
 CHUNK = 1024 * 1024
@@ -62,22 +61,19 @@ def _seconds(moment: datetime) -> float:
     return float(int(moment.timestamp()))
 
 
-class S3BucketSource:
+class S3BucketSource(BaseSource[S3Source]):
     """Objects under a bucket's prefix: paginated listing, streamed reads, copy + delete."""
 
     page_size = 1000  # keys per list_objects_v2 page (S3's maximum)
 
     def __init__(self, name: str, config: S3Source) -> None:
-        self.name = name
-        self.config = config
+        super().__init__(name, config)
         self.prefix = folder_prefix(config.prefix)
         self._client: Any = None
         self._etags: dict[str, str] = {}  # path -> ETag seen by the last listing or stat
         self._read: dict[str, str] = {}   # path -> ETag of the bytes actually read
-        policy = config.after_transfer
-        self._archive: str | None = None
-        if policy.startswith("archive:"):
-            self._archive = folder_prefix(policy.removeprefix("archive:"))
+        destination = self.archive_destination
+        self._archive = self._archive_prefix(destination) if destination is not None else None
 
     # -- connection and errors --------------------------------------------------------------
 
@@ -104,28 +100,30 @@ class S3BucketSource:
                 "s3", endpoint_url=c.endpoint_url, config=settings,
                 verify=str(c.ca_bundle) if c.ca_bundle else None, **credentials)
         except (BotoCoreError, ValueError) as exc:
-            raise SourceError(f"source {self.name}: cannot set up the S3 client: {exc}") from exc
+            raise SourceError(f"{self.label}: cannot set up the S3 client: {exc}") from exc
 
     def _where(self, path: str | None) -> str:
         bucket = f"s3://{self.config.bucket}/{self.prefix}"
         return f"{bucket}{path}" if path else bucket
 
-    def _error(self, exc: Exception, action: str, path: str | None = None) -> PvtError:
+    def translate_error(self, exc: Exception, action: str, path: str | None) -> PvtError | None:
         """Our error for a botocore error while doing ``action`` on ``path`` (or the bucket)."""
-        where = f"source {self.name}: cannot {action} {self._where(path)}"
+        if not isinstance(exc, ClientError | BotoCoreError):
+            return None
+        where = f"{self.label}: cannot {action} {self._where(path)}"
         if isinstance(exc, ClientError):
             error = exc.response.get("Error", {})
             code = str(error.get("Code", ""))
             message = str(error.get("Message", ""))[:200]
             if code in _GONE and path is not None:
-                return SourceEntryGoneError(f"source {self.name}: {path!r} is gone")
+                return self.gone(path)
             if code == "NoSuchBucket":
                 return SourceError(f"{where}: bucket {self.config.bucket} does not exist")
             if code in _AUTH:
                 return SourceAuthError(f"{where}: the store refused our credentials "
                                        f"({code}: {message})")
             if code in _CHANGED:
-                return SourceChangedError(f"source {self.name}: {path!r} was replaced at the "
+                return SourceChangedError(f"{self.label}: {path!r} was replaced at the "
                                           "source (ETag changed); it will be picked up again")
             return SourceError(f"{where}: {code} {message}".rstrip())
         if isinstance(exc, NoCredentialsError | PartialCredentialsError):
@@ -140,8 +138,13 @@ class S3BucketSource:
 
     def _key(self, path: str) -> str:
         if not path or path.endswith("/"):
-            raise SourceError(f"source {self.name}: {path!r} is not an object path")
+            raise SourceError(f"{self.label}: {path!r} is not an object path")
         return self.prefix + path
+
+    def _archive_prefix(self, destination: str) -> str:
+        """The archive's key prefix: ``destination`` under the source's prefix, or from the
+        bucket's root when it starts with ``/`` (``..`` never leaves the bucket)."""
+        return folder_prefix(posixpath.normpath(posixpath.join("/", self.prefix, destination)))
 
     def _entry(self, path: str, size: int, modified: datetime, etag: str | None) -> RemoteEntry:
         if etag:
@@ -157,7 +160,7 @@ class S3BucketSource:
         arguments = {"Bucket": self.config.bucket, "Prefix": self.prefix}
         if not self.config.recursive:
             arguments["Delimiter"] = "/"
-        try:
+        with self.translating("list"):
             pages = self.client.get_paginator("list_objects_v2").paginate(
                 **arguments, PaginationConfig={"PageSize": self.page_size})
             for page in pages:
@@ -174,8 +177,6 @@ class S3BucketSource:
                     if path and not self._archived(folder):
                         entries.append(RemoteEntry(path=path, name=path, size=0, mtime=0.0,
                                                    kind="dir"))
-        except (ClientError, BotoCoreError) as exc:
-            raise self._error(exc, "list") from exc
         return sorted(entries, key=lambda e: e.path)
 
     def _archived(self, key: str) -> bool:
@@ -185,10 +186,8 @@ class S3BucketSource:
 
     def stat(self, path: str) -> RemoteEntry:
         """The object at ``path`` now (HEAD); SourceEntryGoneError if it is gone."""
-        try:
+        with self.translating("stat", path):
             head = self.client.head_object(Bucket=self.config.bucket, Key=self._key(path))
-        except (ClientError, BotoCoreError) as exc:
-            raise self._error(exc, "stat", path) from exc
         return self._entry(path, head["ContentLength"], head["LastModified"], head.get("ETag"))
 
     def open_read(self, path: str) -> AbstractContextManager[BinaryIO]:
@@ -196,19 +195,11 @@ class S3BucketSource:
         arguments = {"Bucket": self.config.bucket, "Key": self._key(path)}
         if path in self._etags:
             arguments["IfMatch"] = self._etags[path]
-        try:
+        with self.translating("read", path):
             response = self.client.get_object(**arguments)
-        except (ClientError, BotoCoreError) as exc:
-            raise self._error(exc, "read", path) from exc
         self._read[path] = response.get("ETag") or self._etags.get(path, "")
         body = response["Body"]
-
-        def translate(exc: Exception) -> PvtError | None:
-            if isinstance(exc, BotoCoreError | Urllib3Error | OSError):
-                return SourceError(f"source {self.name}: reading {path!r} failed: "
-                                   f"{type(exc).__name__}")
-            return None
-
+        translate = self.reading_error(path, (BotoCoreError, Urllib3Error, OSError))
         return ChunkStream(body.iter_chunks(CHUNK), translate=translate,
                            on_close=body.close).as_binary()
 
@@ -217,52 +208,44 @@ class S3BucketSource:
         expected = self._read.get(path) or self._etags.get(path)
         now = self.stat(path)
         if expected and now.etag and now.etag != expected:
-            raise SourceError(f"source {self.name}: {path!r} was replaced after the transfer "
+            raise SourceError(f"{self.label}: {path!r} was replaced after the transfer "
                               f"(ETag changed); not {action}d, left in place")
 
     def remove(self, path: str) -> None:
         """Delete the object, unless it was replaced since it was read."""
         self._check_same(path, "delete")
-        try:
+        with self.translating("delete", path):
             self.client.delete_object(Bucket=self.config.bucket, Key=self._key(path))
-        except (ClientError, BotoCoreError) as exc:
-            raise self._error(exc, "delete", path) from exc
 
     def archive(self, path: str, destination: str) -> str:
-        """Copy the object under the ``destination`` prefix, then delete it; its new key."""
-        folder = folder_prefix(destination)
+        """Copy the object under the ``destination`` prefix (see ``_archive_prefix``), as
+        ``name-2.ext`` ... if its name is taken there, then delete it; its new key."""
+        folder = self._archive_prefix(destination)
         self._check_same(path, "archive")
-        target = self._free_key(folder, path)
+        with self.translating("archive", path):
+            target = free_name(folder, posixpath.basename(path), self._exists)
         expected = self._read.get(path) or self._etags.get(path)
         extra = {"CopySourceIfMatch": expected} if expected else None
         source = {"Bucket": self.config.bucket, "Key": self._key(path)}
-        try:
+        with self.translating("archive", path):
             self.client.copy(source, self.config.bucket, target, ExtraArgs=extra)
-        except (ClientError, BotoCoreError) as exc:
-            raise self._error(exc, "archive", path) from exc
         try:
-            self.client.delete_object(Bucket=self.config.bucket, Key=self._key(path))
-        except (ClientError, BotoCoreError) as exc:
-            raise SourceError(f"source {self.name}: archived {path!r} to {target} but cannot "
-                              f"delete the original: {self._error(exc, 'delete', path)}"
-                              ) from exc
+            with self.translating("delete", path):
+                self.client.delete_object(Bucket=self.config.bucket, Key=self._key(path))
+        except PvtError as exc:
+            raise SourceError(f"{self.label}: archived {path!r} to {target} but cannot "
+                              f"delete the original: {exc}") from exc
         return target
 
-    def _free_key(self, folder: str, path: str) -> str:
-        """``folder + path``, numbered (``-2``, ``-3`` ...) when that key exists already."""
-        parent, name = posixpath.split(path)
-        base = folder + (f"{parent}/" if parent else "")
-        for n in range(0, 1000):
-            key = base + numbered(name, n if n == 0 else n + 1)
-            try:
-                self.client.head_object(Bucket=self.config.bucket, Key=key)
-            except ClientError as exc:
-                if str(exc.response.get("Error", {}).get("Code", "")) in _GONE:
-                    return key
-                raise self._error(exc, "archive", path) from exc
-            except BotoCoreError as exc:
-                raise self._error(exc, "archive", path) from exc
-        raise SourceError(f"source {self.name}: too many clashes archiving {path!r}")
+    def _exists(self, key: str) -> bool:
+        """Whether an object has the key ``key`` (HEAD)."""
+        try:
+            self.client.head_object(Bucket=self.config.bucket, Key=key)
+        except ClientError as exc:
+            if str(exc.response.get("Error", {}).get("Code", "")) in _GONE:
+                return False
+            raise
+        return True
 
     def close(self) -> None:
         """Close the client's connections."""

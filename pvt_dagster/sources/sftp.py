@@ -19,7 +19,7 @@ from pvt_dagster.errors import (
     SourceEntryGoneError,
     SourceError,
 )
-from pvt_dagster.sources.base import RemoteEntry
+from pvt_dagster.sources.base import BaseSource, RemoteEntry, free_name
 from pvt_dagster.sources.hostkeys import (
     RefuseUnknownHost,
     changed_key_error,
@@ -29,8 +29,6 @@ from pvt_dagster.sources.hostkeys import (
 from pvt_dagster.sources.local import entry_kind
 from pvt_dagster.sources.remote import (
     archive_folder,
-    archive_target,
-    free_name,
     is_unsafe_name,
     relative_to_root,
     server_path,
@@ -55,17 +53,16 @@ def _transport(sock: Any, **kwargs: Any) -> paramiko.Transport:
                               default_window_size=64 * PACKET, **kwargs)
 
 
-class SftpFolderSource:
+class SftpFolderSource(BaseSource[SftpSource]):
     """A folder on an SFTP server; connects on first use, over one SSH connection."""
 
     def __init__(self, name: str, config: SftpSource) -> None:
-        self.name = name
-        self.config = config
+        super().__init__(name, config, where=host_entry(config.host, config.port))
         self.root = server_root(config.path)
-        self.label = f"source {name} ({host_entry(config.host, config.port)})"
         self._client: paramiko.SSHClient | None = None
         self._sftp: paramiko.SFTPClient | None = None
-        self._archive = archive_target(self.root, config.after_transfer)
+        destination = self.archive_destination
+        self._archive = archive_folder(self.root, destination) if destination else None
 
     # -- connection -------------------------------------------------------------------------
 
@@ -133,23 +130,17 @@ class SftpFolderSource:
             if client is not None:
                 client.close()
 
-    @contextmanager
-    def _translate(self, action: str, path: str) -> Iterator[None]:
-        """Turn paramiko and socket errors into SourceError (SourceEntryGoneError if gone)."""
+    def translate_error(self, exc: Exception, action: str, path: str | None) -> PvtError | None:
+        """paramiko and socket errors as SourceError (SourceEntryGoneError if gone); a broken
+        connection is dropped."""
         import paramiko
 
-        try:
-            yield
-        except PvtError:
-            raise
-        except OSError as exc:
-            if exc.errno in _GONE or isinstance(exc, FileNotFoundError):
-                raise SourceEntryGoneError(f"{self.label}: {path!r} is gone") from exc
-            self._broken()
-            raise SourceError(f"{self.label}: cannot {action} {path!r}: {_reason(exc)}") from exc
-        except (paramiko.SSHException, EOFError) as exc:
-            self._broken()
-            raise SourceError(f"{self.label}: cannot {action} {path!r}: {_reason(exc)}") from exc
+        if isinstance(exc, OSError) and (exc.errno in _GONE or isinstance(exc, FileNotFoundError)):
+            return self.gone(path or "")
+        if not isinstance(exc, OSError | paramiko.SSHException | EOFError):
+            return None
+        self._broken()
+        return SourceError(f"{self.label}: cannot {action} {path!r}: {_reason(exc)}")
 
     def _broken(self) -> None:
         """Drop a connection that failed (a later call reconnects)."""
@@ -169,7 +160,7 @@ class SftpFolderSource:
     def _scan(self, folder: str, prefix: str, out: list[RemoteEntry]) -> None:
         sftp = self.sftp()
         try:
-            with self._translate("list", folder):
+            with self.translating("list", folder):
                 attrs = sftp.listdir_attr(folder)
         except SourceEntryGoneError as exc:
             if not prefix:
@@ -200,7 +191,7 @@ class SftpFolderSource:
         """The entry at ``path`` now (lstat); SourceEntryGoneError if it is gone."""
         full = server_path(self.root, path)
         sftp = self.sftp()
-        with self._translate("stat", path):
+        with self.translating("stat", path):
             attr = sftp.lstat(full)
         kind = entry_kind(attr.st_mode) if attr.st_mode is not None else "other"
         return RemoteEntry(path=relative_to_root(self.root, full), name=posixpath.basename(full),
@@ -214,7 +205,7 @@ class SftpFolderSource:
     def _open(self, path: str) -> Iterator[BinaryIO]:
         full = server_path(self.root, path)
         sftp = self.sftp()
-        with self._translate("open", path):
+        with self.translating("open", path):
             attr = sftp.lstat(full)
             if attr.st_mode is None or not stat.S_ISREG(attr.st_mode):
                 kind = entry_kind(attr.st_mode or 0)
@@ -222,7 +213,7 @@ class SftpFolderSource:
             handle = sftp.open(full, "rb", bufsize=0)
             handle.MAX_REQUEST_SIZE = self._read_size()
         reader = PrefetchReader(handle, attr.st_size or 0,
-                                lambda: self._translate("read", path))
+                                lambda: self.translating("read", path))
         try:
             yield cast(BinaryIO, reader)
         finally:
@@ -242,7 +233,7 @@ class SftpFolderSource:
         """Delete the file at the source."""
         full = server_path(self.root, path)
         sftp = self.sftp()
-        with self._translate("delete", path):
+        with self.translating("delete", path):
             sftp.remove(full)
 
     def archive(self, path: str, destination: str) -> str:
@@ -251,7 +242,7 @@ class SftpFolderSource:
         full = server_path(self.root, path)
         folder = archive_folder(self.root, destination)
         sftp = self.sftp()
-        with self._translate("archive", path):
+        with self.translating("archive", path):
             self._ensure_folder(sftp, folder)
             target = free_name(folder, posixpath.basename(full), self._exists)
             sftp.posix_rename(full, target)

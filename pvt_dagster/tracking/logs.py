@@ -19,9 +19,10 @@ from typing import Any
 
 import yaml
 
-from pvt_dagster.comms.pii import mask_pii
 from pvt_dagster.config.models import PvtConfig
 from pvt_dagster.errors import ConfigError
+from pvt_dagster.fsutil import ensure_private_dir, open_private
+from pvt_dagster.masking import mask_pii
 
 ENV_VAR = "PVT_LOGGING_CONFIG"
 DEFAULT_CONFIG = Path(__file__).with_name("logging.yaml")
@@ -52,13 +53,12 @@ class PrivateTimedRotatingFileHandler(logging.handlers.TimedRotatingFileHandler)
     """A TimedRotatingFileHandler whose files are created 0600 in a 0700 folder."""
 
     def __init__(self, filename: str, **kwargs: Any) -> None:
-        folder = Path(filename).parent
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        ensure_private_dir(Path(filename).parent)
         super().__init__(filename, **kwargs)
 
     def _open(self) -> Any:
         """Open the log file, creating it 0600."""
-        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = open_private(Path(self.baseFilename), os.O_WRONLY | os.O_APPEND)
         return os.fdopen(fd, self.mode, encoding=self.encoding, errors=self.errors)
 
 
@@ -151,7 +151,7 @@ def configure_logging(config: PvtConfig, *, force: bool = False) -> Path | None:
     with _LOCK:
         if _configured == key and not force:
             return folder
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        ensure_private_dir(folder)
         settings = load_logging_config(path, log_dir=folder, ledger_url=config.ledger_url)
         try:
             logging.config.dictConfig(settings)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pvt_dagster.transport.transfer import (
     Received,
     after_transfer,
-    ensure_private_dir,
     receive,
     sha256_file,
 )
 
-__all__ = ["Received", "after_transfer", "ensure_private_dir", "receive", "sha256_file"]
+__all__ = ["Received", "after_transfer", "receive", "sha256_file"]

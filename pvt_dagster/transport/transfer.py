@@ -10,11 +10,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from pvt_dagster.config.sources import AfterTransfer, Archive, Delete, Keep, Seen
 from pvt_dagster.errors import (
     PvtError,
     SizeMismatchError,
@@ -24,6 +24,7 @@ from pvt_dagster.errors import (
     TransportError,
     VaultConflictError,
 )
+from pvt_dagster.fsutil import fsync_dir, private_temp_beside
 from pvt_dagster.sources.base import MarksSeen, RemoteEntry, Source, iter_chunks
 
 CHUNK = 1024 * 1024
@@ -48,40 +49,13 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def ensure_private_dir(folder: Path) -> None:
-    """Create ``folder`` and its missing parents with mode 0700."""
-    missing: list[Path] = []
-    current = folder
-    while not current.exists():
-        missing.append(current)
-        current = current.parent
-    for path in reversed(missing):
-        try:
-            path.mkdir(mode=0o700)
-        except FileExistsError:
-            continue
-        os.chmod(path, 0o700)
-
-
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def receive(source: Source, entry: RemoteEntry, destination: Path) -> Received:
     """Stream ``entry`` into ``destination`` (write-once); verify size, sha256 and stability."""
     label = f"{source.name}:{entry.path!r}"
     try:
-        ensure_private_dir(destination.parent)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{destination.name[:40]}.", suffix=".part",
-                                        dir=destination.parent)
+        fd, tmp = private_temp_beside(destination)
     except OSError as exc:
         raise TransportError(f"cannot write into {destination.parent}: {exc.strerror}") from exc
-    tmp = Path(tmp_name)
     started = time.monotonic()
     try:
         sha, copied = _copy(source, entry, fd, label)
@@ -155,19 +129,20 @@ def _publish(tmp: Path, destination: Path, sha: str) -> None:
             raise TransportError(f"cannot publish {destination}: {exc2.strerror}") from exc2
     else:
         tmp.unlink()
-    _fsync_dir(destination.parent)
+    fsync_dir(destination.parent)
 
 
-def after_transfer(source: Source, entry: RemoteEntry, policy: str) -> str:
-    """Apply ``delete`` | ``keep`` | ``archive:PATH`` at the source; a short description."""
-    if policy == "delete":
-        source.remove(entry.path)
-        return f"deleted {entry.path} at the source"
-    if policy == "keep":
-        return f"kept {entry.path} at the source"
-    if policy.startswith("archive:") and policy != "archive:":
-        new_path = source.archive(entry.path, policy.removeprefix("archive:"))
-        return f"archived {entry.path} to {new_path}"
-    if policy == "seen" and isinstance(source, MarksSeen):  # imap: mark the message seen
-        return source.mark_seen(entry.path)
-    raise SourceError(f"unknown after_transfer policy {policy!r} (delete, keep or archive:PATH)")
+def after_transfer(source: Source, entry: RemoteEntry, policy: AfterTransfer) -> str:
+    """Apply the source's ``after_transfer`` policy to ``entry``; a short description."""
+    match policy:
+        case Delete():
+            source.remove(entry.path)
+            return f"deleted {entry.path} at the source"
+        case Keep():
+            return f"kept {entry.path} at the source"
+        case Archive(path=destination):
+            new_path = source.archive(entry.path, destination)
+            return f"archived {entry.path} to {new_path}"
+        case Seen() if isinstance(source, MarksSeen):  # imap: mark the message seen
+            return source.mark_seen(entry.path)
+    raise SourceError(f"source {source.name} cannot apply after_transfer {policy}")

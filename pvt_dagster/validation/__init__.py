@@ -15,8 +15,6 @@ from pvt_dagster.validation.engine import (
     build_schema,
     validate_file,
 )
-from pvt_dagster.validation.formats import read_chunks
-from pvt_dagster.validation.masking import mask_value, sample_values
 from pvt_dagster.validation.report import render_markdown
 
 __all__ = [
@@ -27,10 +25,7 @@ __all__ = [
     "ValidationReport",
     "build_schema",
     "column_slug",
-    "mask_value",
     "planned_checks",
-    "read_chunks",
     "render_markdown",
-    "sample_values",
     "validate_file",
 ]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pvt_dagster.config.models import FeedConfig, FileRuleConfig, RuleConfig, Severity
+from pvt_dagster.config.models import FeedConfig, FileRuleConfig, RuleConfig
+from pvt_dagster.domain import RuleSeverity
 
 # Full-match regular expressions ([0-9], not \d, so other scripts' digits never match).
 # ``date`` is also checked against the calendar by the engine (see rules.valid_calendar_dates):
@@ -43,7 +44,7 @@ class PlannedCheck:
     name: str
     rule: str
     column: str  # FILE_COLUMN for a feed-level rule
-    severity: Severity
+    severity: RuleSeverity
     config: RuleConfig | FileRuleConfig | None
     description: str
 
@@ -143,7 +144,7 @@ def planned_checks(feed: FeedConfig) -> list[PlannedCheck]:
 
     def add(column: str, rule: RuleConfig | FileRuleConfig | None) -> None:
         kind = "required" if rule is None else rule.rule
-        severity: Severity = "failure" if rule is None else rule.severity
+        severity: RuleSeverity = "failure" if rule is None else rule.severity
         slug = "file" if isinstance(rule, FileRuleConfig) else column_slug(column)
         base = f"{slug}__{kind}"
         name, n = base, 1

@@ -19,7 +19,10 @@ import pandera.pandas as pa
 from pandera.config import config_context
 
 from pvt_dagster.config.models import FeedConfig, FileFormat, FileRuleConfig
+from pvt_dagster.domain import RULE_SEVERITIES
 from pvt_dagster.errors import ParseError, RuleError
+from pvt_dagster.formats import CHUNK_ROWS, read_chunks
+from pvt_dagster.masking import show_value
 from pvt_dagster.validation.catalogue import FILE_COLUMN, PlannedCheck, planned_checks
 from pvt_dagster.validation.filerules import (
     ROW_RULES,
@@ -28,16 +31,12 @@ from pvt_dagster.validation.filerules import (
     row_count_problem,
     row_predicate,
 )
-from pvt_dagster.validation.formats import read_chunks
-from pvt_dagster.validation.masking import show_value
 from pvt_dagster.validation.messages import outcome_message
 from pvt_dagster.validation.rules import predicate
 
 MAX_ROWS = 10
 #: Rows per chunk: about 250 MB peak for 12 columns of short strings, whatever the file size.
-CHUNK_ROWS = 50_000
 MAX_SAMPLES = 5
-SEVERITY_ORDER = ("failure", "warning", "information")
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,7 @@ class ValidationReport:
     def by_severity(self) -> dict[str, int]:
         """How many checks found something, per severity (all three keys present)."""
         counts = Counter(o.severity for o in self.outcomes if not o.passed)
-        return {s: counts.get(s, 0) for s in SEVERITY_ORDER}
+        return {s: counts.get(s, 0) for s in RULE_SEVERITIES}
 
 
 @dataclass

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
 import pandas as pd
 
 from pvt_dagster.config.models import FileRuleConfig
@@ -74,7 +73,3 @@ def drop_problem(rule: FileRuleConfig, rows: int, previous: int | None) -> tuple
         return False, f"{text}: a drop of {drop:.1f}%, more than {limit:g}%"
     return True, f"passed: {text} ({max(drop, 0.0):.1f}% drop, limit {limit:g}%)"
 
-
-def failing_rows(mask: np.ndarray, index: pd.Index) -> list[int]:
-    """The row numbers where ``mask`` is False."""
-    return [int(i) for i in index[~mask]]

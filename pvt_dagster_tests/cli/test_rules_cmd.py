@@ -69,6 +69,41 @@ def test_preview_clean_plain_file_and_unparseable(intake_env: IntakeEnv, tmp_pat
     assert all(not c["passed"] for c in result["validated"])
 
 
+DECRYPT = "decrypt: {key: feed@test.example, passphrase: {env: PVT_TEST_FEED_PASSPHRASE}"
+
+
+def with_decrypt_options(env: IntakeEnv, options: str) -> None:
+    """Add ``options`` to acme/members' decrypt block."""
+    text = env.config_path.read_text()
+    assert DECRYPT in text
+    env.config_path.write_text(text.replace(DECRYPT, f"{DECRYPT}, {options}"))
+
+
+@pytest.mark.parametrize(("options", "refusal"), [
+    ("max_output_bytes: 1KB", "passed the limit of max_output_bytes (1000)"),
+    ("require_signature: true, trusted_signers: [" + "A" * 40 + "]",
+     "is not signed, but its feed requires a signature"),
+])
+def test_preview_refuses_what_the_pipeline_refuses(intake_env: IntakeEnv,
+                                                   capsys: pytest.CaptureFixture[str],
+                                                   options: str, refusal: str) -> None:
+    """Preview decrypts through the decrypted stage's code: a file past the feed's decrypt
+    limit, or unsigned when the feed requires a signature, is refused with the same error the
+    pipeline records, and nothing is validated or shown."""
+    with_decrypt_options(intake_env, options)
+    src = intake_env.drop_encrypted("members_p.csv.pgp", csv_bytes(GOOD_ROWS * 40))
+    code, out, err = run(capsys, intake_env, "rules", "preview", "acme/members", str(src),
+                         "--json")
+    assert code == 1 and out == "" and refusal in err
+    assert_no_clear_pii(err)
+    intake = intake_env.intake()  # the same file through the pipeline (preview left it there)
+    statuses = process_all(intake)
+    assert list(statuses.values()) == ["failed"]
+    (record,) = intake.ledger.list_files()
+    assert refusal in (record.error or "")
+    intake.close()
+
+
 def test_impact_lists_files_whose_outcome_changes(intake_env: IntakeEnv,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     """After a rule change, impact re-runs the vault copies and names what would change (a new

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from pvt_dagster.comms import has_pii
 from pvt_dagster.config.notify import NotifyConfig
 from pvt_dagster.ledger import Ledger, MessageRecord
+from pvt_dagster.masking import has_pii
 from pvt_dagster_tests.support.fixtures import gpg_keys, intake_env  # noqa: F401
 from pvt_dagster_tests.support.servers import salesforce as sf_server
 from pvt_dagster_tests.support.servers import smtp as smtp_server_module

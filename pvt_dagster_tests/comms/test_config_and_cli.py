@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pvt_dagster.cli import main
-from pvt_dagster.config import check_config
+from pvt_dagster.cli.config_check import check_config
 from pvt_dagster.pipeline import Intake
 from pvt_dagster_tests.config.samples import MINIMAL
 from pvt_dagster_tests.support.servers.smtp import SmtpServer

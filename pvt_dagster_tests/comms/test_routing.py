@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pvt_dagster.comms import channel_problem, has_pii, mask_pii, parse_channel, route
+from pvt_dagster.comms import channel_problem, parse_channel, route
 from pvt_dagster.comms.render import asset_url, case_fields, digest_email, message_email, run_url
 from pvt_dagster.comms.salesforce import external_id
 from pvt_dagster.config.notify import Route
 from pvt_dagster.errors import ChannelRejectedError
 from pvt_dagster.ledger import MessageRecord
+from pvt_dagster.masking import has_pii, mask_pii
 
 KEY = "acme/members/20261123T100000Z-members_bad.csv.pgp"
 RUN = "0b7c3e52-6f1f-4d8e-9a51-2f5f0b0e6a11"

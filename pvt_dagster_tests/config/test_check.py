@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pvt_dagster.config import ConfigReport, builtin_names, check_config
+from pvt_dagster.cli.config_check import builtin_names, check_config
+from pvt_dagster.config import ConfigReport
 from pvt_dagster.decrypt import Keystore, generate_key
 from pvt_dagster.errors import ConfigNotFoundError
 from pvt_dagster_tests.config.samples import EXAMPLE, MINIMAL, write_config

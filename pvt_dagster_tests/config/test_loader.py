@@ -14,7 +14,15 @@ from pvt_dagster.config import (
     load_config,
     parse_size,
 )
-from pvt_dagster.config.models import SftpSource
+from pvt_dagster.config.models import (
+    Archive,
+    Delete,
+    ImapSource,
+    Keep,
+    Seen,
+    SftpSource,
+    parse_after_transfer,
+)
 from pvt_dagster.errors import ConfigNotFoundError
 from pvt_dagster_tests.config.samples import EXAMPLE, MINIMAL, write_config
 
@@ -37,7 +45,9 @@ def test_full_example_loads_with_paths_resolved(tmp_path: Path) -> None:
     source = config.clients["acme"].sources["dropbox"]
     assert isinstance(source, LocalSource)
     assert source.path == str(tmp_path / "drop" / "acme")
-    assert source.after_transfer == f"archive:{tmp_path / 'done' / 'acme'}"
+    # archive:PATH is relative to the source's folder, as for every source kind.
+    assert source.after_transfer == Archive(str(tmp_path / "drop" / "acme" / "done" / "acme"))
+    assert str(source.after_transfer) == f"archive:{tmp_path / 'drop' / 'acme' / 'done' / 'acme'}"
     (target,) = feed.config.deliver
     assert isinstance(target, DailyCsvTarget)
     assert target.dir == tmp_path / "out" / "acme"
@@ -114,12 +124,42 @@ def test_relative_paths_of_secret_files_lists_and_certificates(tmp_path: Path) -
     assert source.known_hosts == tmp_path / "keys" / "known_hosts"
     # A remote path and archive folder are on the server: left as written.
     assert source.path == "outbound"
-    assert source.after_transfer == "archive:done"
+    assert source.after_transfer == Archive("done")
     feed = config.clients["acme"].feeds["members"]
     values = feed.columns["plan"].checks[0].values
     assert not isinstance(values, (str, list)) and values is not None
     assert values.file == tmp_path / "lists" / "plans.txt"
     assert feed.deliver[0].dir == Path("/abs/out")  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("written", "folder"), [("archive:done", "inbox/done"),
+                                                 ("archive:../done", "done"),
+                                                 ("archive:./a/../b", "inbox/b")])
+def test_a_local_archive_folder_is_relative_to_the_source_folder(
+        tmp_path: Path, written: str, folder: str) -> None:
+    """``archive:PATH`` is under the source's folder unless absolute, as for remote kinds."""
+    text = MINIMAL.replace("after_transfer: delete", f"after_transfer: {written}")
+    source = load_config(write_config(tmp_path, text)).clients["acme"].sources["dropbox"]
+    assert source.after_transfer == Archive(str(tmp_path / folder))
+    absolute = MINIMAL.replace("after_transfer: delete", "after_transfer: archive:/srv/done")
+    source = load_config(write_config(tmp_path, absolute)).clients["acme"].sources["dropbox"]
+    assert source.after_transfer == Archive("/srv/done")
+
+
+def test_after_transfer_is_parsed_once_into_a_typed_policy() -> None:
+    """Each policy reads back as the text it was written as (ledger event names use it)."""
+    assert parse_after_transfer("delete") == Delete()
+    assert parse_after_transfer("keep") == Keep()
+    assert parse_after_transfer("seen") == Seen()
+    assert parse_after_transfer("archive:a/b") == Archive("a/b")
+    for text in ("delete", "keep", "seen", "archive:a/b", "archive:/x y"):
+        assert str(parse_after_transfer(text)) == parse_after_transfer(text).describe() == text
+    for bad in ("archive:", "shred", "", None, 3):
+        with pytest.raises(ValueError, match="after_transfer is"):
+            parse_after_transfer(bad)
+    imap = ImapSource.model_validate({"kind": "imap", "host": "h", "username": "u",
+                                      "password": {"env": "X"}, "after_transfer": "seen"})
+    assert imap.after_transfer == Seen() and imap.model_dump()["after_transfer"] == "seen"
 
 
 def test_find_config_path_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

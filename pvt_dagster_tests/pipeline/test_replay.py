@@ -11,8 +11,8 @@ import pytest
 
 from pvt_dagster.cli import main
 from pvt_dagster.definitions import build_definitions
+from pvt_dagster.domain import STAGES
 from pvt_dagster.errors import StageOrderError, VaultConflictError, VaultIntegrityError
-from pvt_dagster.pipeline import STAGES
 from pvt_dagster.pipeline.replay import INGEST_SOURCE, prepare_ingest, prepare_replay
 from pvt_dagster.sources.base import RemoteEntry
 from pvt_dagster.transport import receive, sha256_file

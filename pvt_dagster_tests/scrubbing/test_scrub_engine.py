@@ -11,8 +11,9 @@ import pytest
 
 from pvt_dagster.config.models import FeedConfig
 from pvt_dagster.errors import ParseError
+from pvt_dagster.formats import read_chunks
 from pvt_dagster.scrubbing import ScrubChange, scrub_file
-from pvt_dagster.validation import read_chunks, validate_file
+from pvt_dagster.validation import validate_file
 
 
 def feed(columns: dict[str, Any], **fmt: Any) -> FeedConfig:

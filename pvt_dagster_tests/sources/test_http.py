@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pvt_dagster.config.models import HttpSource
+from pvt_dagster.config.models import Delete, HttpSource, Keep
 from pvt_dagster.errors import (
     ServerIdentityError,
     SourceAuthError,
@@ -88,8 +88,8 @@ def test_delete_removes_the_package_and_keep_leaves_it(api: PullApi) -> None:
     api.put("b/with slash", "b.csv", b"b")
     source = make(api, after="delete")
     entries = {e.path: e for e in source.list_entries()}
-    assert after_transfer(source, entries["b/with slash"], "delete").startswith("deleted")
-    assert after_transfer(source, entries["a"], "keep").startswith("kept")
+    assert after_transfer(source, entries["b/with slash"], Delete()).startswith("deleted")
+    assert after_transfer(source, entries["a"], Keep()).startswith("kept")
     assert set(api.state.packages) == {"a"}
     assert ("DELETE", "/api/packages/b%2Fwith%20slash") in api.state.requests
     with pytest.raises(SourceError, match="cannot archive"):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pvt_dagster.config.models import ImapSource
+from pvt_dagster.config.models import ImapSource, Keep, parse_after_transfer
 from pvt_dagster.errors import ServerIdentityError, SourceAuthError, SourceEntryGoneError
 from pvt_dagster.sources import Source, open_source
 from pvt_dagster.sources.imap import MailboxSource
@@ -115,9 +115,9 @@ def test_the_message_is_cleaned_up_once_every_attachment_is_in(imap: Dovecot, po
         source._connect()
         source._caps -= {"MOVE", "UIDPLUS"}
     first, second = source.list_entries()
-    waiting = after_transfer(source, first, policy)
+    waiting = after_transfer(source, first, parse_after_transfer(policy))
     assert imap.uids(folder, "UNDELETED", "UNSEEN") == ["1"]
-    done = after_transfer(source, second, policy)
+    done = after_transfer(source, second, parse_after_transfer(policy))
     if policy == "seen":
         assert "once the other 1 attachment(s) of message 1 are in" in waiting
         assert done == "marked message 1 seen" and imap.uids(folder, "SEEN") == ["1"]
@@ -135,7 +135,7 @@ def test_keep_leaves_the_message_as_it_is(imap: Dovecot) -> None:
     imap.deliver(folder, message(("a.csv", b"a")))
     source = make(imap, folder, after="keep")
     (entry,) = source.list_entries()
-    assert after_transfer(source, entry, "keep").startswith("kept")
+    assert after_transfer(source, entry, Keep()).startswith("kept")
     assert imap.uids(folder, "UNSEEN") == ["1"] and source.list_entries() == [entry]
 
 

@@ -153,8 +153,9 @@ def test_archive_relative_absolute_and_clash(root: Path, tmp_path: Path) -> None
     assert source.archive("a.csv", "archive/2024") == "archive/2024/a.csv"
     assert (root / "archive" / "2024" / "a.csv").read_bytes() == b"x,y\n1,2\n"
     (root / "a.csv").write_bytes(b"second")
-    assert source.archive("a.csv", "archive/2024") == "archive/2024/a-1.csv"
-    assert (root / "archive" / "2024" / "a-1.csv").read_bytes() == b"second"
+    # A taken name gets -2 (then -3 ...), as on every source kind and as file keys do.
+    assert source.archive("a.csv", "archive/2024") == "archive/2024/a-2.csv"
+    assert (root / "archive" / "2024" / "a-2.csv").read_bytes() == b"second"
     assert not (root / "a.csv").exists()
     elsewhere = tmp_path / "elsewhere"
     new = source.archive("sub/inner.csv", str(elsewhere))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pvt_dagster.config.models import S3Source
+from pvt_dagster.config.models import Archive, Delete, Keep, S3Source
 from pvt_dagster.errors import (
     SourceAuthError,
     SourceChangedError,
@@ -96,21 +96,24 @@ def test_streams_a_large_object_with_its_sha256(s3_env: MotoS3, tmp_path: Path) 
 
 
 def test_after_transfer_delete_keep_and_archive(s3_env: MotoS3) -> None:
+    """archive:PREFIX is under the source's prefix (``/PREFIX`` from the bucket's root); a taken
+    name gets -2; the source's own archive is never listed, even when recursive."""
     bucket = s3_env.new_bucket()
-    for name in ("a.csv", "b.csv", "c.csv"):
+    for name in ("a.csv", "b.csv", "c.csv", "d.csv"):
         put(s3_env, bucket, f"in/{name}", name.encode())
-    put(s3_env, bucket, "done/c.csv", b"an earlier c")
+    put(s3_env, bucket, "in/done/c.csv", b"an earlier c")
     source = make(s3_env, bucket, after="archive:done")
     entries = {e.path: e for e in source.list_entries()}
-    assert after_transfer(source, entries["a.csv"], "delete") == "deleted a.csv at the source"
-    assert after_transfer(source, entries["b.csv"], "keep") == "kept b.csv at the source"
-    assert after_transfer(source, entries["c.csv"], "archive:done").endswith("done/c-2.csv")
-    assert keys(s3_env, bucket) == {"in/b.csv", "done/c.csv", "done/c-2.csv"}
-    body = s3_env.client().get_object(Bucket=bucket, Key="done/c-2.csv")["Body"].read()
+    assert after_transfer(source, entries["a.csv"], Delete()) == "deleted a.csv at the source"
+    assert after_transfer(source, entries["b.csv"], Keep()) == "kept b.csv at the source"
+    assert after_transfer(source, entries["c.csv"], Archive("done")).endswith(" in/done/c-2.csv")
+    assert after_transfer(source, entries["d.csv"], Archive("/old")).endswith(" old/d.csv")
+    assert keys(s3_env, bucket) == {"in/b.csv", "in/done/c.csv", "in/done/c-2.csv", "old/d.csv"}
+    body = s3_env.client().get_object(Bucket=bucket, Key="in/done/c-2.csv")["Body"].read()
     assert body == b"c.csv"
-    inside = make(s3_env, bucket, after="archive:in/done", recursive=True)
+    inside = make(s3_env, bucket, after="archive:done", recursive=True)
     (b,) = inside.list_entries()
-    inside.archive(b.path, "in/done")
+    inside.archive(b.path, "done")
     assert inside.list_entries() == []  # its own archive is not listed
     assert keys(s3_env, bucket) >= {"in/done/b.csv"}
 
@@ -194,6 +197,6 @@ def test_end_to_end_from_a_bucket_to_delivered(s3_env: MotoS3, intake_env: Intak
     assert record.raw_sha256 == hashlib.sha256(payload).hexdigest()
     assert [r["ssn"] for r in read_daily(intake_env.out)] == ["123456789", "234567890",
                                                               "345678901"]
-    assert keys(s3_env, bucket) == {"done/members_2026-11-01.csv.pgp"}
+    assert keys(s3_env, bucket) == {"in/done/members_2026-11-01.csv.pgp"}
     assert intake.ledger.verify_chains() == []
     intake.close()

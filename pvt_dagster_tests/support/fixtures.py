@@ -150,6 +150,6 @@ def intake_env(tmp_path: Path, gpg_keys: GpgKeys, monkeypatch: pytest.MonkeyPatc
     config_path = tmp_path / "pvt.yaml"
     config_path.write_text(CONFIG.format(
         home=tmp_path / "home", gnupghome=gpg_keys.keystore.gnupghome,
-        after_transfer="archive:archive", feed_key=FEED_KEY, passphrase_env=PASSPHRASE_ENV))
+        after_transfer="archive:../archive", feed_key=FEED_KEY, passphrase_env=PASSPHRASE_ENV))
     os.chmod(config_path, 0o600)
     return IntakeEnv(tmp_path, config_path, gpg_keys)

@@ -14,7 +14,8 @@ from pvt_dagster.defs.resources import PvtIntakeResource
 from pvt_dagster.ledger import MessageRecord
 from pvt_dagster_tests.support.fixtures import FEED_KEY, IntakeEnv
 
-LOCAL_DROP = "        kind: local\n        path: inbox\n        after_transfer: archive:archive\n"
+LOCAL_DROP = ("        kind: local\n        path: inbox\n"
+              "        after_transfer: archive:../archive\n")
 
 
 def use_source(env: IntakeEnv, source_yaml: str) -> None:

@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 import pytest
 
-from pvt_dagster.config.models import LocalSource
+from pvt_dagster.config.models import Archive, Delete, Keep, LocalSource, Seen
 from pvt_dagster.errors import (
     SizeMismatchError,
     SourceChangedError,
@@ -185,13 +185,13 @@ def test_file_removed_during_transfer_is_source_changed(drop: Path, tmp_path: Pa
 def test_after_transfer_policies(drop: Path, tmp_path: Path) -> None:
     source = local(drop)
     entry = source.stat("data.bin")
-    assert "kept" in after_transfer(source, entry, "keep")
+    assert "kept" in after_transfer(source, entry, Keep())
     assert (drop / "data.bin").exists()
-    assert after_transfer(source, entry, "archive:done") == "archived data.bin to done/data.bin"
+    assert after_transfer(source, entry, Archive("done")) == "archived data.bin to done/data.bin"
     assert (drop / "done" / "data.bin").read_bytes() == PAYLOAD
     assert not (drop / "data.bin").exists()
     (drop / "data.bin").write_bytes(b"again")
-    assert "deleted" in after_transfer(source, source.stat("data.bin"), "delete")
+    assert "deleted" in after_transfer(source, source.stat("data.bin"), Delete())
     assert not (drop / "data.bin").exists()
-    with pytest.raises(SourceError, match="unknown after_transfer"):
-        after_transfer(source, entry, "shred")
+    with pytest.raises(SourceError, match="cannot apply after_transfer seen"):
+        after_transfer(source, entry, Seen())  # only a mailbox marks a message seen

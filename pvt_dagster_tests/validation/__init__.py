@@ -1,1 +1,1 @@
-"""Tests of the validation package: catalogue, masking, reader and engine."""
+"""Tests of the validation package: catalogue, rules, engine and report, for every format."""

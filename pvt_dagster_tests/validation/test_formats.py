@@ -14,7 +14,8 @@ from openpyxl import Workbook
 
 from pvt_dagster.config.models import FeedConfig
 from pvt_dagster.errors import ParseError
-from pvt_dagster.validation import read_chunks, validate_file
+from pvt_dagster.formats import read_chunks
+from pvt_dagster.validation import validate_file
 
 FIXED = {"type": "fixed_width", "columns": [
     {"name": "id", "start": 1, "width": 4}, {"name": "ssn", "start": 5, "end": 13},

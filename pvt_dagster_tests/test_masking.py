@@ -1,11 +1,11 @@
-"""Masking of values shown in reports: number-like values keep their last four digits, every
-other letter and digit is starred, punctuation is kept."""
+"""Masking of values shown in reports (pvt_dagster.masking): number-like values keep their
+last four digits, every other letter and digit is starred, punctuation is kept."""
 
 from __future__ import annotations
 
 import pytest
 
-from pvt_dagster.validation import mask_value, sample_values
+from pvt_dagster.masking import mask_value, sample_values
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pvt_dagster.config import check_config
+from pvt_dagster.cli.config_check import check_config
 from pvt_dagster_tests.config.samples import MINIMAL, write_config
 
 #: MINIMAL has 14 lines; the feed's extra keys start at line 15.

@@ -8,7 +8,7 @@ return, no line longer than the csv field limit, and every line holding exactly 
 delimiters (counted with numpy), so each line is one record of the right width and nothing
 can be padded, truncated or skipped; bytes that do not decode send it to the strict reader.
 Any other block (quoted fields, blank lines, a wrong field count, the header) goes through
-the strict csv-module reader (``reader.strict_records``), which gives the same rows or the
+the strict csv-module reader (``csvreader.strict_records``), which gives the same rows or the
 ParseError with its line. A block whose quote characters are unbalanced is
 joined with the next ones (up to 8 blocks), then the rest of the file is read strictly.
 
@@ -29,15 +29,8 @@ import pandas as pd
 
 from pvt_dagster.config.models import CsvFormat
 from pvt_dagster.errors import ParseError
-from pvt_dagster.validation.reader import (
-    ROW_INDEX,
-    CsvState,
-    decode_error_line,
-    effective_encoding,
-    frame,
-    read_csv_chunks,
-    strict_records,
-)
+from pvt_dagster.formats.csvreader import CsvState, read_csv_chunks, strict_records
+from pvt_dagster.formats.frames import ROW_INDEX, decode_error_line, effective_encoding, frame
 
 FIRST_BLOCK = 64  # lines read strictly first (the header and a few rows)
 MAX_CARRY_BLOCKS = 8

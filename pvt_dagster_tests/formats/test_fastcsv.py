@@ -13,9 +13,9 @@ import pytest
 
 from pvt_dagster.config.models import CsvFormat
 from pvt_dagster.errors import ParseError
-from pvt_dagster.validation import fastcsv
-from pvt_dagster.validation.fastcsv import read_csv_fast
-from pvt_dagster.validation.reader import read_csv_chunks
+from pvt_dagster.formats import fastcsv
+from pvt_dagster.formats.csvreader import read_csv_chunks
+from pvt_dagster.formats.fastcsv import read_csv_fast
 
 PLAIN = ["1,2,3", "a,b,c", ",,", "x y,z,", "é,ü,ß"]
 QUOTED = ['"1,2",b,c', '"multi\nline",x,y', '"say ""hi""",2,3', '"",,""']

@@ -9,7 +9,7 @@ import pytest
 
 from pvt_dagster.config.models import CsvFormat
 from pvt_dagster.errors import ParseError
-from pvt_dagster.validation import read_chunks
+from pvt_dagster.formats import read_chunks
 
 
 def write(tmp_path: Path, data: bytes | str, name: str = "f.csv") -> Path:

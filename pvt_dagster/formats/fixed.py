@@ -16,8 +16,7 @@ import pandas as pd
 
 from pvt_dagster.config.models import FixedWidthFormat
 from pvt_dagster.errors import ParseError
-from pvt_dagster.validation.reader import (
-    ROW_INDEX,
+from pvt_dagster.formats.frames import (
     decode_error_line,
     effective_encoding,
     frame,
@@ -63,4 +62,4 @@ def read_fixed_chunks(path: str | os.PathLike[str], fmt: FixedWidthFormat, *,
         yield frame(rows, names, start)
 
 
-__all__ = ["ROW_INDEX", "read_fixed_chunks"]
+__all__ = ["read_fixed_chunks"]

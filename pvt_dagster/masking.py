@@ -1,13 +1,21 @@
-"""Masking of data values shown in reports, logs, metadata and messages (Invariant 3)."""
+"""Masking of PII shown anywhere outside the data files (Invariant 3): values in reports, logs,
+metadata and samples, and a last scan of outgoing texts for SSN and phone shapes."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 MAX_SHOWN = 40
 KEEP_LAST = 4
 MIN_DIGITS_TO_KEEP = 7
 EMPTY = "(empty)"
+
+# Digits not glued to other letters or digits, so hashes, ids and timestamps are left alone.
+_EDGE_L, _EDGE_R = r"(?<![\w*])", r"(?![\w*])"
+SSN = re.compile(_EDGE_L + r"\d{3}([- ]?)\d{2}\1\d{4}" + _EDGE_R)
+PHONE = re.compile(_EDGE_L + r"(?:\+?1[-. ]?)?(?:\(\d{3}\)\s?|\d{3}[-. ]?)\d{3}[-. ]?\d{4}"
+                   + _EDGE_R)
 
 
 def _printable(value: str) -> str:
@@ -51,3 +59,15 @@ def sample_values(values: Iterable[str], *, pii: bool, limit: int = 5) -> list[s
             break
         out.append(show_value(str(value), pii=pii))
     return out
+
+
+def mask_pii(text: str) -> str:
+    """``text`` with anything shaped like an SSN or a US phone number masked (a last line of
+    defence for outgoing subjects, bodies, Case fields and log lines)."""
+    text = SSN.sub(lambda m: mask_value(m.group(0)), text)
+    return PHONE.sub(lambda m: mask_value(m.group(0)), text)
+
+
+def has_pii(text: str) -> bool:
+    """Whether ``text`` still holds something shaped like an SSN or a phone number."""
+    return bool(SSN.search(text) or PHONE.search(text))

@@ -1,4 +1,5 @@
-"""Per-channel delivery of outbox messages: routing, claim-then-send, backoff, digest batches.
+"""Sends of outbox messages on their channels (email, digest, Salesforce; not the data files
+``delivery/`` writes): routing, claim-then-send, backoff, digest batches.
 
 Every send is claimed first in its own committed transaction (status ``sending``, one more
 attempt, ``claimed_at``), then sent, then marked. A claim that is never marked (the process
@@ -57,7 +58,7 @@ def _record(row: MessageDelivery | MessageDigest) -> DeliveryRecord:
 Table = type[MessageDelivery] | type[MessageDigest]
 
 
-class DeliveriesMixin(LedgerBase):
+class ChannelSendsMixin(LedgerBase):
     """Where each message stands on each of its channels."""
 
     # --- routing -----------------------------------------------------------------------

@@ -18,7 +18,7 @@ import pandas as pd
 
 from pvt_dagster.config.models import ExcelFormat
 from pvt_dagster.errors import ParseError
-from pvt_dagster.validation.reader import dedupe, frame
+from pvt_dagster.formats.frames import dedupe, frame
 
 
 def cell_text(value: Any) -> str:
