@@ -43,16 +43,29 @@ so that callers, the ledger and the Dagster UI see one readable line without PII
     │   └── ChannelRejectedError    the channel refused the message for good (bad address, request)
     ├── DemoError                   the local demo cannot start (a port is taken, dagster missing)
     ├── FeedOnHoldError             an operator asked to run a file of a feed on hold (no --force)
+    ├── UnexpectedError             a third-party or internal error, translated at a boundary
     └── InstanceNotFoundError       the Dagster instance is not found (DAGSTER_HOME)
 """
 
 from __future__ import annotations
 
+import logging
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+from pvt_dagster.masking import mask_message, mask_pii
+
+log = logging.getLogger("pvt_dagster.errors")
 
 
 class PvtError(Exception):
-    """Base of every error PVT Intake raises on purpose."""
+    """Base of every error PVT Intake raises on purpose. Its text is PII-masked wherever it is
+    shown (a message may quote a file name, and a name may hold an SSN)."""
+
+    def __str__(self) -> str:
+        return mask_pii(super().__str__())
 
 
 @dataclass(frozen=True)
@@ -228,10 +241,41 @@ class InstanceNotFoundError(PvtError):
     """The Dagster instance the stages run in cannot be found (``DAGSTER_HOME``)."""
 
 
+class UnexpectedError(PvtError):
+    """A third-party or internal error, translated at a boundary: its type and masked text."""
+
+
 def one_line(exc: BaseException) -> str:
-    """A readable one-line error for the ledger, messages and the UI. Only our own errors carry
-    their text: a third-party message might quote data, so it is reduced to its class name."""
+    """A readable one-line error for the ledger, messages and the UI: our own errors' text, or
+    a third-party error's type and masked message (quoted literals and PII shapes hidden)."""
     if isinstance(exc, PvtError):
         text = " ".join(str(exc).split()) or type(exc).__name__
         return text[:500]
-    return f"internal error ({type(exc).__name__}); see the run's logs"
+    return f"{type(exc).__name__}: {mask_message(str(exc))}"
+
+
+def masked_traceback(exc: BaseException) -> str:
+    """The whole traceback of ``exc`` (causes included), every line masked."""
+    lines = traceback.format_exception(exc)
+    return "".join(mask_message(line) + "\n" for chunk in lines for line in chunk.splitlines())
+
+
+@contextmanager
+def translated_errors(where: str) -> Iterator[None]:
+    """The boundary of our code (a Dagster step, a sensor, a CLI command): an error that is not
+    a PvtError becomes an UnexpectedError with its type and masked text, and every error leaves
+    with its chain cut (``from None``), so nothing a third-party error quoted reaches Dagster's
+    storage or a terminal; the masked traceback goes to the debug log only."""
+    try:
+        yield
+    except PvtError as exc:
+        if exc.__cause__ is not None or (exc.__context__ is not None
+                                         and not exc.__suppress_context__):
+            log.debug("%s: %s\n%s", where, type(exc).__name__, masked_traceback(exc))
+            exc.__cause__ = None  # the chain may quote data; our own text is masked
+            exc.__suppress_context__ = True
+        raise
+    except Exception as exc:
+        log.debug("%s: unexpected %s\n%s", where, type(exc).__name__, masked_traceback(exc))
+        raise UnexpectedError(f"{where}: {one_line(exc)} (masked traceback in the debug "
+                              "log)") from None

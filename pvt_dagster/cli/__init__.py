@@ -28,6 +28,7 @@ from pvt_dagster.errors import (
     LedgerUnavailableError,
     PvtError,
     UsageError,
+    translated_errors,
 )
 from pvt_dagster.pipeline import Intake
 from pvt_dagster.tracking.logs import configure_logging
@@ -58,14 +59,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 for --help
         return int(exc.code or 0)
     try:
-        if not args.needs_intake:
-            return int(args.run(args))
-        intake = Intake.from_path(args.config)
-        configure_logging(intake.config)
-        try:
-            return int(args.run(intake, args))
-        finally:
-            intake.close()
+        with translated_errors(f"pvt {args.command}"):
+            if not args.needs_intake:
+                return int(args.run(args))
+            intake = Intake.from_path(args.config)
+            configure_logging(intake.config)
+            try:
+                return int(args.run(intake, args))
+            finally:
+                intake.close()
     except ConfigNotFoundError as exc:
         return _fail(exc, EXIT_ENV)
     except ConfigError as exc:

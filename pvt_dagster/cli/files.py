@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from pvt_dagster.cli.output import file_json, file_story_json, iso, print_json, print_table
+from pvt_dagster.cli.output import (
+    file_json,
+    file_story_json,
+    iso,
+    print_json,
+    print_table,
+    terminal_safe,
+)
 from pvt_dagster.cli.parsing import Subparsers
 from pvt_dagster.domain import STATUSES
 from pvt_dagster.pipeline import Intake
@@ -40,13 +47,15 @@ def cmd_file_show(intake: Intake, args: argparse.Namespace) -> int:
         print_json(story)
         return 0
     rows = record.rows if record.rows is not None else "-"
-    print(f"{record.key}\n  name     {record.name!r}\n  feed     {record.client}/{record.feed}"
-          f"\n  source   {record.source}:{record.path}\n  status   {record.status} "
-          f"(stage {record.stage or '-'})\n  bytes    {story['bytes']}\n  sha256   "
-          f"{record.raw_sha256 or '-'}\n  rows     {rows}"
-          f"\n  received {iso(record.received_at) or '-'}")
+    lines = [record.key, f"  name     {record.name!r}",
+             f"  feed     {record.client}/{record.feed}",
+             f"  source   {record.source}:{record.path}",
+             f"  status   {record.status} (stage {record.stage or '-'})",
+             f"  bytes    {story['bytes']}", f"  sha256   {record.raw_sha256 or '-'}",
+             f"  rows     {rows}", f"  received {iso(record.received_at) or '-'}"]
+    print("\n".join(terminal_safe(line) for line in lines))
     if record.error:
-        print(f"  error    {record.error}")
+        print(f"  error    {terminal_safe(record.error)}")
     print("\nEvents:")
     print_table(["#", "STAGE", "ACTION", "OUTCOME", "FINISHED", "BYTES", "ROWS", "ERROR"], [
         [e["seq"], e["stage"], e["action"], e["outcome"], e["finished_at"], e["bytes"],

@@ -71,9 +71,16 @@ def print_json(value: Any) -> None:
     sys.stdout.write("\n")
 
 
+def terminal_safe(text: str) -> str:
+    """``text`` with control characters (escape sequences, CR, BEL, C1 codes) shown as
+    ``\\xNN``: remote names and paths are untrusted and must not drive the terminal."""
+    return "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}"
+                   if ord(ch) < 0x100 else f"\\u{ord(ch):04x}" for ch in text)
+
+
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """A plain aligned table on stdout."""
-    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    """A plain aligned table on stdout (cells made terminal-safe)."""
+    cells = [[("" if v is None else terminal_safe(str(v))) for v in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
     print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
     for row in cells:

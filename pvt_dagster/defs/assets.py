@@ -23,7 +23,8 @@ from pvt_dagster.defs.metrics import with_metrics
 from pvt_dagster.defs.names import TAG_FORCE, asset_key_path, partitions_name
 from pvt_dagster.defs.resources import PvtIntakeResource
 from pvt_dagster.domain import STAGES
-from pvt_dagster.errors import ParseError
+from pvt_dagster.errors import ParseError, translated_errors
+from pvt_dagster.masking import mask_pii
 from pvt_dagster.pipeline import (
     run_decrypted,
     run_delivered,
@@ -71,15 +72,12 @@ class _FeedAssets:
         def stage_asset(context: dg.AssetExecutionContext, pvt: PvtIntakeResource,
                         ) -> Iterator[dg.MaterializeResult | dg.AssetObservation]:
             """Run the stage for one file and report its metadata."""
-            result = (held_at_start(context, pvt, self.feed, stage)
-                      or run(pvt.get(), context.partition_key, run_id=context.run.run_id,
-                             **stage_kwargs(context, stage)))
+            with translated_errors(stage):
+                result = (held_at_start(context, pvt, self.feed, stage)
+                          or run(pvt.get(), context.partition_key, run_id=context.run.run_id,
+                                 **stage_kwargs(context, stage)))
             if isinstance(result, NotDone):
-                context.log.warning(f"{context.partition_key} {result.outcome}: "
-                                    f"{result.reason}")
-                yield dg.AssetObservation(asset_key=key, partition=context.partition_key,
-                                          metadata={"outcome": result.outcome,
-                                                    "reason": result.reason})
+                yield not_done(context, key, result)
                 return
             metadata = to_metadata(result.metadata())
             if extra is not None:
@@ -88,6 +86,15 @@ class _FeedAssets:
             yield dg.MaterializeResult(metadata=metadata)
 
         return stage_asset
+
+
+def not_done(context: dg.AssetExecutionContext, key: dg.AssetKey,
+             result: NotDone) -> dg.AssetObservation:
+    """The observation (and log line) of a stage that ended without its output: why."""
+    reason = mask_pii(result.reason)
+    context.log.warning(f"{context.partition_key} {result.outcome}: {reason}")
+    return dg.AssetObservation(asset_key=key, partition=context.partition_key,
+                               metadata={"outcome": result.outcome, "reason": reason})
 
 
 def held_at_start(context: dg.AssetExecutionContext, pvt: PvtIntakeResource, feed: FeedRef,
@@ -168,14 +175,15 @@ def _validated_asset(shared: _FeedAssets, decrypted: dg.AssetsDefinition) -> dg.
                   pvt: PvtIntakeResource,
                   ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult | dg.AssetObservation]:
         """Parse and check one file; every check gets a result, even when parsing fails."""
-        held = held_at_start(context, pvt, shared.feed, "validated")
+        with translated_errors("validated"):
+            held = held_at_start(context, pvt, shared.feed, "validated")
         if held is not None:
-            context.log.warning(f"{context.partition_key} {held.outcome}: {held.reason}")
-            yield dg.AssetObservation(asset_key=key, partition=context.partition_key,
-                                      metadata={"outcome": held.outcome, "reason": held.reason})
+            yield not_done(context, key, held)
             return
         try:
-            result = run_validated(pvt.get(), context.partition_key, run_id=context.run.run_id)
+            with translated_errors("validated"):
+                result = run_validated(pvt.get(), context.partition_key,
+                                       run_id=context.run.run_id)
         except ParseError as exc:
             for outcome in unparsed_outcomes(planned, exc):
                 yield check_result(key, outcome)

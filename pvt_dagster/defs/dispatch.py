@@ -11,7 +11,7 @@ import dagster as dg
 from pvt_dagster.comms import Dispatcher, report_run_failure
 from pvt_dagster.defs.names import PARTITION_TAG, TAG_FILE
 from pvt_dagster.defs.resources import PvtIntakeResource
-from pvt_dagster.errors import PvtError, one_line
+from pvt_dagster.errors import PvtError, one_line, translated_errors
 
 DISPATCH_SENSOR = "pvt__dispatch"
 RUN_FAILURE_SENSOR = "pvt__run_failure"
@@ -30,7 +30,8 @@ def build_dispatch_sensor(interval_seconds: int) -> dg.SensorDefinition:
         intake = pvt.get()
         dispatcher = Dispatcher(intake.ledger, intake.config.notify, log=context.log)
         try:
-            report = dispatcher.run_once()
+            with translated_errors(DISPATCH_SENSOR):
+                report = dispatcher.run_once()
         except PvtError as exc:
             context.log.warning(f"messages not dispatched: {one_line(exc)}")
             return dg.SkipReason(f"messages not dispatched: {one_line(exc)}")
@@ -50,9 +51,11 @@ def build_run_failure_sensor(jobs: Sequence[Any]) -> dg.SensorDefinition:
     def run_failure(context: dg.RunFailureSensorContext, pvt: PvtIntakeResource) -> None:
         """Report the failed run unless a step already did."""
         run = context.dagster_run
-        report_run_failure(pvt.get().ledger, run.tags.get(PARTITION_TAG) or run.tags.get(TAG_FILE),
-                           run_id=run.run_id, job=run.job_name,
-                           failure_message=context.failure_event.message
-                           if context.failure_event else None)
+        with translated_errors(RUN_FAILURE_SENSOR):
+                report_run_failure(
+                pvt.get().ledger, run.tags.get(PARTITION_TAG) or run.tags.get(TAG_FILE),
+                run_id=run.run_id, job=run.job_name,
+                failure_message=context.failure_event.message if context.failure_event
+                else None)
 
     return run_failure

@@ -8,7 +8,7 @@ import dagster as dg
 
 from pvt_dagster.comms import record_recovery, report_step_failure
 from pvt_dagster.defs.names import PARTITION_TAG
-from pvt_dagster.errors import PvtError, one_line
+from pvt_dagster.errors import PvtError, one_line, translated_errors
 
 
 def step_file_and_stage(context: dg.HookContext) -> tuple[str | None, str]:
@@ -26,10 +26,11 @@ def pvt_failure_hook(context: dg.HookContext) -> None:
         return
     exc = context.op_exception
     try:
-        report_step_failure(
-            context.resources.pvt.get().ledger, key, stage, run_id=context.run_id,
-            error=one_line(exc) if exc is not None else "the step failed; see the run's logs",
-            error_class=type(exc).__name__ if exc is not None else None)
+        with translated_errors("pvt_report_failure"):
+            report_step_failure(
+                context.resources.pvt.get().ledger, key, stage, run_id=context.run_id,
+                error=one_line(exc) if exc is not None else "the step failed; see the run's logs",
+                error_class=type(exc).__name__ if exc is not None else None)
     except PvtError as exc2:
         context.log.warning(f"the failure could not be queued as a message: {one_line(exc2)}")
 
@@ -41,6 +42,7 @@ def pvt_success_hook(context: dg.HookContext) -> None:
     if key is None or stage != "delivered":
         return
     try:
-        record_recovery(context.resources.pvt.get().ledger, key, run_id=context.run_id)
+        with translated_errors("pvt_report_success"):
+            record_recovery(context.resources.pvt.get().ledger, key, run_id=context.run_id)
     except PvtError as exc:
         context.log.warning(f"the recovery could not be queued as a message: {one_line(exc)}")

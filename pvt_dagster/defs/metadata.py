@@ -7,6 +7,7 @@ from typing import Any
 
 import dagster as dg
 
+from pvt_dagster.masking import mask_pii
 from pvt_dagster.scrubbing import ScrubChange
 from pvt_dagster.validation import CheckOutcome, render_markdown
 
@@ -14,8 +15,21 @@ SEVERITY = {"failure": dg.AssetCheckSeverity.ERROR, "warning": dg.AssetCheckSeve
             "information": dg.AssetCheckSeverity.WARN}
 
 
+def masked(value: Any) -> Any:
+    """``value`` with every text in it PII-masked (a last line of defence: names of files and
+    paths may hold SSN or phone shapes)."""
+    if isinstance(value, str):
+        return mask_pii(value)
+    if isinstance(value, list):
+        return [masked(v) for v in value]
+    if isinstance(value, dict):
+        return {k: masked(v) for k, v in value.items()}
+    return value
+
+
 def to_metadata(values: Mapping[str, Any]) -> dict[str, dg.MetadataValue]:
-    """Dagster metadata from plain values (None dropped, lists and dicts as JSON)."""
+    """Dagster metadata from plain values (None dropped, lists and dicts as JSON, every text
+    PII-masked)."""
     out: dict[str, dg.MetadataValue] = {}
     for name, value in values.items():
         if value is None:
@@ -27,9 +41,9 @@ def to_metadata(values: Mapping[str, Any]) -> dict[str, dg.MetadataValue]:
         elif isinstance(value, float):
             out[name] = dg.MetadataValue.float(value)
         elif isinstance(value, (list, dict)):
-            out[name] = dg.MetadataValue.json(value)
+            out[name] = dg.MetadataValue.json(masked(value))
         else:
-            out[name] = dg.MetadataValue.text(str(value))
+            out[name] = dg.MetadataValue.text(mask_pii(str(value)))
     return out
 
 
@@ -42,7 +56,7 @@ def check_result(asset_key: dg.AssetKey, outcome: CheckOutcome) -> dg.AssetCheck
         "failures": outcome.failures, "first_rows": list(outcome.rows),
         "samples_masked": list(outcome.samples), "message": outcome.message,
     })
-    metadata["report"] = dg.MetadataValue.md(render_markdown([outcome]))
+    metadata["report"] = dg.MetadataValue.md(mask_pii(render_markdown([outcome])))
     return dg.AssetCheckResult(asset_key=asset_key, check_name=outcome.check_name,
                                passed=passed, severity=SEVERITY[outcome.severity],
                                metadata=metadata)
@@ -64,15 +78,15 @@ def changes_table(changes: Sequence[ScrubChange]) -> str:
 
 def validated_metadata(outcomes: Sequence[CheckOutcome]) -> dict[str, dg.MetadataValue]:
     """The whole failure report of ``validated`` as one markdown table."""
-    return {"report": dg.MetadataValue.md(render_markdown(outcomes))}
+    return {"report": dg.MetadataValue.md(mask_pii(render_markdown(outcomes)))}
 
 
 def scrubbed_metadata(changes: Sequence[ScrubChange],
                       recheck: Sequence[CheckOutcome]) -> dict[str, dg.MetadataValue]:
     """The scrub audit and the second validation (of the scrubbed output) as markdown."""
     problems = [o.check_name for o in recheck if not o.passed]
-    return {"changes": dg.MetadataValue.md(changes_table(changes)),
-            "recheck": dg.MetadataValue.md(render_markdown(recheck)),
+    return {"changes": dg.MetadataValue.md(mask_pii(changes_table(changes))),
+            "recheck": dg.MetadataValue.md(mask_pii(render_markdown(recheck))),
             "recheck_failed_checks": dg.MetadataValue.json(problems)}
 
 

@@ -22,6 +22,7 @@ from pvt_dagster.defs.names import (
     run_tags,
 )
 from pvt_dagster.defs.resources import PvtIntakeResource
+from pvt_dagster.errors import translated_errors
 from pvt_dagster.ledger import FileRecord
 from pvt_dagster.pipeline.recording import utcnow
 from pvt_dagster.polling.tick import DiscoveryTick, HeldFeed, LastRun, discovery_tick
@@ -47,11 +48,12 @@ def build_discovery_sensor(client: str, source_name: str, feeds: list[FeedRef],
         """Discover and request runs for ready files (none for a feed on hold)."""
         intake = pvt.get()
         now = utcnow()
-        tick = discovery_tick(intake.ledger, client, intake.config.clients[client],
-                              source_name, list(by_feed),
-                              lambda: intake.source(client, source_name), now=now,
-                              tick=f"tick-{now:%Y%m%dT%H%M%S%fZ}",
-                              last_runs=lambda files: last_runs(context.instance, files))
+        with translated_errors(discovery_sensor_name(client, source_name)):
+            tick = discovery_tick(intake.ledger, client, intake.config.clients[client],
+                                  source_name, list(by_feed),
+                                  lambda: intake.source(client, source_name), now=now,
+                                  tick=f"tick-{now:%Y%m%dT%H%M%S%fZ}",
+                                  last_runs=lambda files: last_runs(context.instance, files))
         if tick.error is not None:
             context.log.warning(f"{client}/{source_name}: {tick.error}")
             for hold in tick.holds_placed:

@@ -7,6 +7,8 @@ import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from pvt_dagster.masking import mask_pii
+
 UNMATCHED_FEED = "_unmatched"
 MAX_SLUG = 80
 _MAX_EXT = 16
@@ -21,8 +23,10 @@ def _clean(text: str) -> str:
 
 
 def slugify(name: str) -> str:
-    """A safe slug of an untrusted file name: ASCII letters, digits, ``.``, ``_``, ``-``."""
-    decomposed = unicodedata.normalize("NFKD", name)
+    """A safe slug of an untrusted file name: ASCII letters, digits, ``.``, ``_``, ``-``, with
+    digit runs shaped like an SSN or a phone number masked (``members_xxx-xx-6789.csv``): the
+    key travels into Dagster's storage, run tags and messages; the name stays in the ledger."""
+    decomposed = unicodedata.normalize("NFKD", mask_pii(name, star="x"))
     ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c))
     slug = _clean(ascii_text)
     if len(slug) > MAX_SLUG:

@@ -20,7 +20,7 @@ from pandera.config import config_context
 
 from pvt_dagster.config.models import FeedConfig, FileFormat, FileRuleConfig
 from pvt_dagster.domain import RULE_SEVERITIES
-from pvt_dagster.errors import ParseError, RuleError
+from pvt_dagster.errors import ParseError, RuleError, one_line
 from pvt_dagster.formats import CHUNK_ROWS, read_chunks
 from pvt_dagster.masking import show_value
 from pvt_dagster.validation.catalogue import FILE_COLUMN, PlannedCheck, planned_checks
@@ -28,6 +28,7 @@ from pvt_dagster.validation.filerules import (
     ROW_RULES,
     drop_problem,
     header_problems,
+    looks_like_column_name,
     row_count_problem,
     row_predicate,
 )
@@ -130,7 +131,7 @@ class _Guard:
             name, exc = self.errors[0]
             if isinstance(exc, RuleError):
                 raise RuleError(f"check {name}: {exc}") from exc
-            raise RuleError(f"check {name}: the rule raised {type(exc).__name__}") from exc
+            raise RuleError(f"check {name}: the rule raised {one_line(exc)}") from exc
 
 
 def build_schema(feed: FeedConfig, checks: list[PlannedCheck] | None = None,
@@ -208,6 +209,18 @@ def _whole_file(check: PlannedCheck, columns: list[str], rows: int, declared: li
                         failures=failures, message=message)
 
 
+def check_header_line(columns: list[str], declared: list[str]) -> None:
+    """ParseError when the first line names none of the declared columns and holds values
+    that are not column names (numbers, SSNs, dates): the file has no header line, and its
+    first row of data must not become column names that reach messages, check metadata or
+    table columns."""
+    if (declared and columns and not set(declared) & set(columns)
+            and any(not looks_like_column_name(c) for c in columns)):
+        raise ParseError(f"the first line names none of the declared columns "
+                         f"({', '.join(declared[:10])}) and holds data: the file has no "
+                         "header line", line=1)
+
+
 def validate_file(
     path: str | os.PathLike[str],
     feed: FeedConfig,
@@ -230,6 +243,7 @@ def validate_file(
         for chunk in read_chunks(path, fmt, chunk_rows=chunk_rows, columns_hint=list(pii)):
             if not columns:
                 columns = list(chunk.columns)
+                check_header_line(columns, list(pii))
             rows += len(chunk)
             if len(chunk):
                 guard.counts.clear()

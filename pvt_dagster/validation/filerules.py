@@ -8,15 +8,18 @@ are decided here from the header and the final row count.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pandas as pd
 
 from pvt_dagster.config.models import FileRuleConfig
+from pvt_dagster.masking import has_pii, mask_value
 from pvt_dagster.validation.valuerules import SeenHashes, as_mask, load_callable
 
 RowPredicate = Callable[[pd.DataFrame], pd.Series]
 ROW_RULES = frozenset({"duplicate_rows", "custom"})
+_COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_ .()-]{0,63}")
 
 
 def row_predicate(rule: FileRuleConfig) -> RowPredicate:
@@ -34,6 +37,11 @@ def row_predicate(rule: FileRuleConfig) -> RowPredicate:
     return lambda frame: as_mask(function(frame), frame.index, ref)
 
 
+def looks_like_column_name(name: str) -> bool:
+    """Whether a header cell reads like a column name (not a number, date, SSN or phone)."""
+    return bool(_COLUMN_NAME.fullmatch(name)) and not has_pii(name)
+
+
 def header_problems(rule: FileRuleConfig, declared: list[str], seen: list[str]) -> list[str]:
     """What is wrong with the header (column names, never data); empty when it is right."""
     problems: list[str] = []
@@ -42,7 +50,10 @@ def header_problems(rule: FileRuleConfig, declared: list[str], seen: list[str]) 
     if missing:
         problems.append("missing: " + ", ".join(missing))
     if extra and not rule.extra_columns:
-        problems.append("not declared: " + ", ".join(extra))
+        # A header with none of the declared names may be a row of data: never show it.
+        trusted = len(missing) < len(declared)
+        problems.append("not declared: " + ", ".join(
+            c if trusted and looks_like_column_name(c) else mask_value(c) for c in extra))
     if rule.order == "strict" and not missing:
         order = [c for c in seen if c in declared]
         if order != declared:

@@ -110,3 +110,16 @@ def test_exit_codes(intake_env: IntakeEnv, tmp_path: Path, monkeypatch: pytest.M
     broken.write_text("clients:\n  acme:\n    sourcez: {}\n")
     code, out, _ = run(capsys, "--config", str(broken), "config", "check")
     assert code == 1 and ":3" in out and "sourcez" in out
+
+
+def test_file_show_never_prints_terminal_control_characters(
+        intake_env: IntakeEnv, capsys: pytest.CaptureFixture[str]) -> None:
+    """A remote name is untrusted: escape sequences, CR and BEL in it are shown escaped."""
+    intake_env.drop_plain("plain_\x1b[2J\x1b[31mred\rname\x07.csv", b"ssn\n123-45-6789\n")
+    intake = intake_env.intake()
+    (key,) = process_all(intake)
+    intake.close()
+    assert main(["--config", str(intake_env.config_path), "file", "show", key]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\r" not in out and "\x07" not in out
+    assert "\\x1b[31mred" in out

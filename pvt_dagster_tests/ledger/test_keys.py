@@ -26,6 +26,9 @@ SAFE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")
     ("", "file"),
     ("日本語", "file"),
     ("trailing.", "trailing"),
+    ("members_123-45-6789.csv", "members_xxx-xx-6789.csv"),
+    ("members_123456789_v2.csv", "members_xxxxx6789_v2.csv"),
+    ("call (555) 123-4567.csv", "call_xxx_xxx-4567.csv"),
 ])
 def test_slugify(name: str, slug: str) -> None:
     assert slugify(name) == slug

@@ -24,3 +24,8 @@ def explode(values: pd.Series) -> pd.Series:
 def not_a_mask(values: pd.Series) -> list[int]:
     """A rule that returns the wrong thing."""
     return [1, 2]
+
+
+def explode_on_rows(frame: pd.DataFrame) -> pd.Series:
+    """A file rule that raises, quoting a row of data (which must never reach Dagster)."""
+    raise ValueError(f"cannot judge row {frame.iloc[0].tolist()}")
