@@ -15,6 +15,7 @@ so that callers, the ledger and the Dagster UI see one readable line without PII
     │   └── UnknownFileError        no file with that key
     ├── SourceError                 listing, statting, reading or cleaning up at a source failed
     │   ├── SourceEntryGoneError    the entry disappeared between listing and use
+    │   ├── SourceReplacedError     a same-name re-upload replaced the entry read; it is kept
     │   ├── SourceAuthError         the server refused our credentials (not retried)
     │   └── ServerIdentityError     unknown or changed host key, untrusted TLS certificate
     ├── TransportError              moving bytes into the vault failed
@@ -119,6 +120,11 @@ class SourceError(PvtError):
 
 class SourceEntryGoneError(SourceError):
     """The entry disappeared between listing and use."""
+
+
+class SourceReplacedError(SourceError):
+    """The entry at the source is no longer the one that was read (a same-name re-upload):
+    it is kept, never deleted unread."""
 
 
 class SourceAuthError(SourceError):

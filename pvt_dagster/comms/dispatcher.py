@@ -27,7 +27,7 @@ from pvt_dagster.ledger.channel_sends import DeliveryRecord
 from pvt_dagster.ledger.timeutil import utcnow
 from pvt_dagster.masking import mask_pii
 
-_LEVELS = {"failure": logging.ERROR, "warning": logging.WARNING}
+_LEVELS = {"critical": logging.CRITICAL, "failure": logging.ERROR, "warning": logging.WARNING}
 
 
 class _NotYet(Exception):

@@ -107,7 +107,8 @@ def digest_email(messages: list[MessageRecord], ui_base_url: str) -> EmailText:
 def case_fields(message: MessageRecord, ui_base_url: str) -> dict[str, str]:
     """Subject, Description and Priority of the Case for a message."""
     subject = f"PVT {message.severity}: {where(message)} {file_label(message)} ({message.kind})"
-    priority = {"failure": "High", "warning": "Medium"}.get(message.severity, "Low")
+    priority = {"critical": "High", "failure": "High", "warning": "Medium"}.get(
+        message.severity, "Low")
     return {"Subject": mask_pii(subject)[:255],
             "Description": mask_pii(summary_block(message, ui_base_url))[:31000],
             "Priority": priority}

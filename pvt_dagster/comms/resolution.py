@@ -15,7 +15,7 @@ def resolution_key(file_key: str, last_problem_id: int) -> str:
 
 
 def _is_problem(message: MessageRecord) -> bool:
-    return message.severity == "failure" and message.kind != RESOLVED
+    return message.severity in ("critical", "failure") and message.kind != RESOLVED
 
 
 def record_recovery(ledger: Ledger, file_key: str, *, run_id: str | None = None,

@@ -1,5 +1,7 @@
 """Routing: which channels a message goes to (``notify.routes``, first match wins unless the
-route says ``continue: true``; no match means ``log`` only)."""
+route says ``continue: true``; no match means ``log`` only). A ``critical`` message (a file
+left at its source) is a failure that cannot wait: routes for ``severity: failure`` take it
+too (unless a route names ``critical`` first), and its digest channels send at once."""
 
 from __future__ import annotations
 
@@ -10,11 +12,21 @@ DEFAULT_CHANNELS = ("log",)
 
 
 def matches(match: RouteMatch, message: MessageRecord) -> bool:
-    """Whether every field the route sets equals the message's."""
-    wanted = {"severity": match.severity, "client": match.client, "feed": match.feed,
-              "stage": match.stage, "kind": match.kind}
+    """Whether every field the route sets equals the message's (a ``failure`` route also
+    matches a ``critical`` message)."""
+    if match.severity is not None and match.severity != message.severity and not (
+            match.severity == "failure" and message.severity == "critical"):
+        return False
+    wanted = {"client": match.client, "feed": match.feed, "stage": match.stage,
+              "kind": match.kind}
     return all(value is None or getattr(message, name) == value
                for name, value in wanted.items())
+
+
+def immediate(channel: str) -> str:
+    """A critical message's channel: a digest address is sent to at once, by email."""
+    kind, sep, address = channel.partition(":")
+    return f"email:{address}" if sep and kind == "digest" else channel
 
 
 def route(message: MessageRecord, routes: list[Route]) -> list[str]:
@@ -24,8 +36,11 @@ def route(message: MessageRecord, routes: list[Route]) -> list[str]:
         if not matches(candidate.match, message):
             continue
         for channel in candidate.send:
-            if channel.strip() not in channels:
-                channels.append(channel.strip())
+            name = channel.strip()
+            if message.severity == "critical":
+                name = immediate(name)
+            if name not in channels:
+                channels.append(name)
         if not candidate.continue_:
             break
     return channels or list(DEFAULT_CHANNELS)

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from pvt_dagster.config.base import Model, SecretRef
-from pvt_dagster.domain import RuleSeverity
+from pvt_dagster.domain import Severity
 
 #: Channel names a route may send to; ``email:`` and ``digest:`` take an address.
 CHANNEL_KINDS = ("log", "email", "digest", "salesforce")
@@ -72,7 +72,7 @@ class SalesforceConfig(Model):
 class RouteMatch(Model):
     """What a route matches on; unset fields match anything."""
 
-    severity: RuleSeverity | None = None
+    severity: Severity | None = None  # a failure route takes critical messages too
     client: str | None = None
     feed: str | None = None
     stage: str | None = None

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from pvt_dagster.config.models import AfterTransfer, TransferConfig
 from pvt_dagster.errors import (
-    PvtError,
     ServerIdentityError,
     SourceAuthError,
     SourceChangedError,
@@ -27,7 +26,14 @@ from pvt_dagster.pipeline.outcomes import Refused, Waiting
 from pvt_dagster.pipeline.recording import EventDraft, recorded_stage, utcnow
 from pvt_dagster.polling.discovery import DISAPPEARED
 from pvt_dagster.sources.base import RemoteEntry, Source
-from pvt_dagster.transport import Received, after_transfer, receive, sha256_file
+from pvt_dagster.transport import (
+    UNFINISHED_CLEANUP,
+    Received,
+    clean_up,
+    receive,
+    received_entry,
+    sha256_file,
+)
 
 # Errors a retry cannot fix: the file changed (polling waits again), a write-once clash,
 # credentials or a server identity that are refused.
@@ -79,7 +85,7 @@ def run_raw(intake: Intake, key: str, *, run_id: str,
     if record.status == "rejected":
         return Refused(f"{key} was rejected: {record.error}")
     if record.raw_sha256 and vault.exists():
-        return _reverify(intake, record)
+        return _reverify(intake, record, run_id)
     feed = intake.feed_of(record)
     policy = intake.source_config_of(record).after_transfer
     return _receive(intake, record, policy, feed.client_config.transfer, sleep, on_attempt,
@@ -112,12 +118,14 @@ def _receive(intake: Intake, record: FileRecord, policy: AfterTransfer, transfer
             ledger.update_file(
                 key, raw_sha256=received.sha256, bytes=received.bytes, received_at=utcnow(),
                 vault_path=str(vault), metrics={**record.metrics, "raw": metrics},
+                source_identity=entry.fingerprint,
                 **({"status": "rejected", "error": reason}
-                   if reason else {"status": "received", "stage": "raw", "error": None}),
+                   if reason else {"status": "received", "stage": "raw", "error": None,
+                                   "source_cleanup": "pending"}),
             )
             if reason:
                 return draft.end_without_output(Refused(f"{reason}; left at the source"))
-        cleanup = _clean_up(intake, key, source, entry, policy, run_id)
+        cleanup = clean_up(ledger, key, source, entry, policy, run_id=run_id).detail
     return RawResult(received.sha256, received.bytes, received.seconds, received.throughput,
                      cleanup, len(attempts) + 1)
 
@@ -193,35 +201,22 @@ def _duplicate(ledger: Ledger, record: FileRecord, received: Received,
     return None
 
 
-def _clean_up(intake: Intake, key: str, source: Source, entry: RemoteEntry, policy: AfterTransfer,
-              run_id: str) -> str | None:
-    """Apply ``after_transfer``; a failure is recorded and reported, never fatal to the file."""
-    started = utcnow()
-    try:
-        done = after_transfer(source, entry, policy)
-    except PvtError as exc:
-        error = one_line(exc)
-        intake.ledger.append_event(key, stage="raw", action=f"after_transfer:{policy}",
-                                   started_at=started, finished_at=utcnow(), outcome="error",
-                                   error=error)
-        record = intake.ledger.get_file(key)
-        intake.ledger.record_message(
-            dedupe_key=f"{key}:after_transfer:error", client=record.client, feed=record.feed,
-            file_key=key, stage="raw", kind="source_cleanup_failed", severity="warning",
-            text=f"{key}: received, but {policy} at the source failed: {error}",
-            details={"run_id": run_id})
-        return None
-    intake.ledger.append_event(key, stage="raw", action=f"after_transfer:{policy}",
-                               started_at=started, finished_at=utcnow(), outcome="ok",
-                               details={"result": done})
-    return done
-
-
-def _reverify(intake: Intake, record: FileRecord) -> RawResult:
-    """A rerun of ``raw`` for a received file: check the vault still holds the same bytes."""
+def _reverify(intake: Intake, record: FileRecord, run_id: str) -> RawResult:
+    """A rerun of ``raw`` for a received file: check the vault still holds the same bytes,
+    and finish its clean-up at the source if an earlier run could not (it was killed, or the
+    server refused)."""
     vault = intake.layout.vault_path(record.key)
     digest = sha256_file(vault)
     if digest != record.raw_sha256:
         raise VaultIntegrityError(
             f"vault copy of {record.key} no longer matches its recorded sha256")
-    return RawResult(digest, vault.stat().st_size, 0.0, 0.0, None)
+    cleanup = None
+    if record.source_cleanup in UNFINISHED_CLEANUP:
+        source, path = intake.source_of(record)
+        try:
+            cleanup = clean_up(intake.ledger, record.key, source, received_entry(record, path),
+                               intake.source_config_of(record).after_transfer,
+                               run_id=run_id).detail
+        finally:
+            source.close()
+    return RawResult(digest, vault.stat().st_size, 0.0, 0.0, cleanup)

@@ -16,6 +16,7 @@ from pvt_dagster.ledger.tracking import HoldRecord
 from pvt_dagster.polling.discovery import PollResult, poll_source
 from pvt_dagster.sources.base import Source
 from pvt_dagster.tracking import discovery_failed, discovery_succeeded, hold_file
+from pvt_dagster.transport import CleanupResult, clean_up, received_entry, unfinished_cleanups
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class DiscoveryTick:
     to_run: list[FileRecord] = field(default_factory=list)
     held: list[HeldFeed] = field(default_factory=list)
     retried: list[FileRecord] = field(default_factory=list)   # stranded, run again
+    cleaned_up: list[CleanupResult] = field(default_factory=list)  # finished late at the source
     given_up: list[FileRecord] = field(default_factory=list)  # stranded too often: failed
 
     def summary(self) -> str:
@@ -74,6 +76,9 @@ class DiscoveryTick:
         p = self.polled
         line = (f"listed {p.listed}, new {len(p.new)}, waiting {p.waiting}, "
                 f"ready {len(p.ready)}, rejected {len(p.rejected)}")
+        if self.cleaned_up:
+            done = sum(1 for c in self.cleaned_up if c.state == "done")
+            line += f"; clean-up at the source finished for {done} of {len(self.cleaned_up)}"
         if self.retried or self.given_up:
             line += (f"; stranded: {len(self.retried)} run again, "
                      f"{len(self.given_up)} failed after too many tries")
@@ -97,6 +102,8 @@ def discovery_tick(ledger: Ledger, client: str, client_config: ClientConfig, sou
             result.polled = poll_source(ledger=ledger, client=client,
                                         client_config=client_config, source_name=source_name,
                                         source=source, now=now)
+            result.cleaned_up = _finish_cleanups(ledger, client, client_config, source_name,
+                                                 source, now=now, tick=tick)
         finally:
             source.close()
     except PvtError as exc:
@@ -176,3 +183,16 @@ def _give_up(ledger: Ledger, record: FileRecord, last: LastRun) -> FileRecord:
         severity="failure", text=f"{record.key} failed: {error}",
         details={"run_id": last.run_id, "auto_retries": record.auto_retries})
     return failed
+
+
+def _finish_cleanups(ledger: Ledger, client: str, client_config: ClientConfig, source_name: str,
+                     source: Source, *, now: datetime, tick: str) -> list[CleanupResult]:
+    """Finish the clean-up at the source of received files whose run could not (it was
+    killed between receiving and deleting, or the server refused the delete)."""
+    policy = client_config.sources[source_name].after_transfer
+    done = []
+    for record in unfinished_cleanups(ledger, client, source_name, now=now,
+                                      grace_seconds=client_config.recovery.grace_seconds):
+        done.append(clean_up(ledger, record.key, source, received_entry(record, record.path),
+                             policy, run_id=tick))
+    return done

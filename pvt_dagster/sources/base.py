@@ -37,6 +37,22 @@ class RemoteEntry:
     kind: EntryKind = "file"
     # An opaque version token when the source has one (S3 ETag, HTTP ETag), else None.
     etag: str | None = None
+    # What else tells this entry from a same-named replacement (a local file's device and
+    # inode), else None.
+    identity: str | None = None
+
+    @property
+    def fingerprint(self) -> str | None:
+        """The version token or identity kept in the ledger to recognise the entry later."""
+        return self.etag or self.identity
+
+    def same_as(self, other: RemoteEntry) -> bool:
+        """Whether ``other`` (a later stat) is still this entry: same size and mtime, and the
+        same ETag and identity where both sides have one."""
+        return ((self.size, self.mtime) == (other.size, other.mtime)
+                and (self.etag is None or other.etag is None or self.etag == other.etag)
+                and (self.identity is None or other.identity is None
+                     or self.identity == other.identity))
 
     @property
     def is_regular_file(self) -> bool:

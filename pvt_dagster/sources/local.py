@@ -36,6 +36,11 @@ def entry_kind(mode: int) -> EntryKind:
     return "other"
 
 
+def inode_identity(st: os.stat_result) -> str:
+    """A local file's identity beside its size and mtime: device and inode."""
+    return f"{st.st_dev}:{st.st_ino}"
+
+
 def split_relative(path: str) -> list[str]:
     """The components of a relative source path; SourceError for absolute paths or '..'."""
     if not path or path.startswith("/") or "\x00" in path:
@@ -88,7 +93,7 @@ class LocalFolderSource(BaseSource[LocalSource]):
                     self._scan(Path(child.path), f"{rel}/", out)
                     continue
             out.append(RemoteEntry(path=rel, name=child.name, size=st.st_size,
-                                   mtime=st.st_mtime, kind=kind))
+                                   mtime=st.st_mtime, kind=kind, identity=inode_identity(st)))
 
     # -- single entries ---------------------------------------------------------------------
 
@@ -130,7 +135,8 @@ class LocalFolderSource(BaseSource[LocalSource]):
         finally:
             os.close(fd)
         return RemoteEntry(path="/".join(split_relative(path)), name=name, size=st.st_size,
-                           mtime=st.st_mtime, kind=entry_kind(st.st_mode))
+                           mtime=st.st_mtime, kind=entry_kind(st.st_mode),
+                           identity=inode_identity(st))
 
     def open_read(self, path: str) -> AbstractContextManager[BinaryIO]:
         """A binary stream of a regular file; symlinks, FIFOs, devices and folders are refused."""

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from pvt_dagster.transport.cleanup import (
+    UNFINISHED_CLEANUP,
+    CleanupResult,
+    clean_up,
+    received_entry,
+    unfinished_cleanups,
+)
 from pvt_dagster.transport.transfer import (
     Received,
     after_transfer,
@@ -9,4 +16,14 @@ from pvt_dagster.transport.transfer import (
     sha256_file,
 )
 
-__all__ = ["Received", "after_transfer", "receive", "sha256_file"]
+__all__ = [
+    "UNFINISHED_CLEANUP",
+    "CleanupResult",
+    "Received",
+    "after_transfer",
+    "clean_up",
+    "receive",
+    "received_entry",
+    "sha256_file",
+    "unfinished_cleanups",
+]

@@ -109,3 +109,14 @@ def test_external_id_is_one_per_file_and_kind() -> None:
     assert external_id(_message(kind="raw_failed")) != external_id(first)
     assert external_id(_message(file_key=None, kind="source_unavailable")) == \
         "acme~members~-~source_unavailable"
+
+
+def test_critical_messages_take_failure_routes_and_never_wait_for_a_digest() -> None:
+    routes = _routes(
+        {"match": {"severity": "failure"}, "send": ["digest:ops@x.org", "salesforce"]},
+        {"match": {"severity": "warning"}, "send": ["digest:ops@x.org"]})
+    critical = _message(severity="critical", kind="source_cleanup_failed")
+    assert route(critical, routes) == ["email:ops@x.org", "salesforce"]
+    assert route(_message(), routes) == ["digest:ops@x.org", "salesforce"]  # failure waits
+    own = _routes({"match": {"severity": "critical"}, "send": ["email:sec@x.org"]}, *routes)
+    assert route(critical, own) == ["email:sec@x.org"]  # a route for critical comes first
