@@ -5,6 +5,7 @@ No ``from __future__ import annotations`` here: Dagster reads the annotations of
 and of resources when the assets are defined."""
 
 
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from pvt_dagster.defs.metadata import (
     validated_metadata,
 )
 from pvt_dagster.defs.metrics import with_metrics
-from pvt_dagster.defs.names import TAG_FORCE, asset_key_path, partitions_name
+from pvt_dagster.defs.names import TAG_FORCE, asset_key_path, file_key_of, partitions_name
 from pvt_dagster.defs.resources import PvtIntakeResource
 from pvt_dagster.domain import STAGES
 from pvt_dagster.errors import ParseError, translated_errors
@@ -32,7 +33,7 @@ from pvt_dagster.pipeline import (
     run_scrubbed,
     run_validated,
 )
-from pvt_dagster.pipeline.outcomes import Held, NotDone
+from pvt_dagster.pipeline.outcomes import Blocked, Held, NotDone
 from pvt_dagster.pipeline.raw import TransferAttempt
 from pvt_dagster.pipeline.stage_guard import hold_refusal
 from pvt_dagster.pipeline.validated import unparsed_outcomes
@@ -72,20 +73,38 @@ class _FeedAssets:
         def stage_asset(context: dg.AssetExecutionContext, pvt: PvtIntakeResource,
                         ) -> Iterator[dg.MaterializeResult | dg.AssetObservation]:
             """Run the stage for one file and report its metadata."""
-            with translated_errors(stage):
-                result = (held_at_start(context, pvt, self.feed, stage)
-                          or run(pvt.get(), context.partition_key, run_id=context.run.run_id,
-                                 **stage_kwargs(context, stage)))
+            key_of_file = file_key_of(self.feed, context.partition_key)
+            held = held_at_start(context, pvt, self.feed, stage)
+            if held is not None:
+                yield not_done(context, key, held)
+                return
+            started = time.monotonic()
+            try:
+                with translated_errors(stage):
+                    result = run(pvt.get(), key_of_file, run_id=context.run.run_id,
+                                 **stage_kwargs(context, stage))
+            except Exception:
+                yield failed_timing(context, key, started)
+                raise
             if isinstance(result, NotDone):
                 yield not_done(context, key, result)
                 return
             metadata = to_metadata(result.metadata())
             if extra is not None:
                 metadata.update(extra(result))
-            with_metrics(metadata, pvt.get(), context.partition_key, stage)  # plotted per file
+            with_metrics(metadata, pvt.get(), key_of_file, stage)  # plotted per file
             yield dg.MaterializeResult(metadata=metadata)
 
         return stage_asset
+
+
+def failed_timing(context: dg.AssetExecutionContext, key: dg.AssetKey,
+                  started: float) -> dg.AssetObservation:
+    """How long a stage ran before it failed (an observation with ``seconds``), so plots
+    over partitions do not skip the failed file."""
+    return dg.AssetObservation(asset_key=key, partition=context.partition_key,
+                               metadata={"outcome": "failed",
+                                         "seconds": round(time.monotonic() - started, 3)})
 
 
 def not_done(context: dg.AssetExecutionContext, key: dg.AssetKey,
@@ -99,8 +118,9 @@ def not_done(context: dg.AssetExecutionContext, key: dg.AssetKey,
 
 def held_at_start(context: dg.AssetExecutionContext, pvt: PvtIntakeResource, feed: FeedRef,
                   stage: str) -> Held | None:
-    """The hold that refuses this run: checked at the run's first stage (a launch from the
-    UI, a sensor or the CLI), unless the run is forced (tag ``pvt/force``)."""
+    """At the run's first stage (a launch from the UI, a sensor or the CLI): a clear failure
+    for a partition no file has, or the hold that refuses the run unless it is forced (tag
+    ``pvt/force``)."""
     if context.run.tags.get(TAG_FORCE) == "true":
         return None
     selected = context.run.asset_selection  # empty or None: the whole job
@@ -108,7 +128,24 @@ def held_at_start(context: dg.AssetExecutionContext, pvt: PvtIntakeResource, fee
               or dg.AssetKey(asset_key_path(feed, s)) in selected]
     if not stages or stages[0] != stage:
         return None
-    return hold_refusal(pvt.get(), context.partition_key)
+    key = file_key_of(feed, context.partition_key)
+    if pvt.get().ledger.find_file(key) is None:
+        raise unknown_partition(context, pvt, feed, stage)
+    return hold_refusal(pvt.get(), key)
+
+
+def unknown_partition(context: dg.AssetExecutionContext, pvt: PvtIntakeResource,
+                      feed: FeedRef, stage: str) -> dg.Failure:
+    """The clear, recorded end of a run for a partition no file has (one added by hand in
+    the UI): an error in the registry, and a failure without a stack trace."""
+    key = file_key_of(feed, context.partition_key)
+    text = (f"partition {context.partition_key!r} of {feed.qualified_name} is not a file the "
+            "ledger knows: partitions are added by discovery (use `pvt ingest` to take in a "
+            "file handed over by other means)")
+    pvt.get().ledger.record_error(error_class="UnknownFileError", category="usage",
+                                  message=text, client=feed.client, feed=feed.name,
+                                  stage=stage, file_key=key, run_id=context.run.run_id)
+    return dg.Failure(description=mask_pii(text), allow_retries=False)
 
 
 def stage_kwargs(context: dg.AssetExecutionContext, stage: str) -> dict[str, Any]:
@@ -160,8 +197,10 @@ def _validated_asset(shared: _FeedAssets, decrypted: dg.AssetsDefinition) -> dg.
         # Partitioned checks give per-file history; a preview feature in the pinned 1.13.27.
         warnings.filterwarnings("ignore", category=dg.PreviewWarning,
                                 message=".*partitions_def on an AssetCheckSpec.*")
+        # Not Dagster-blocking: a failure rule ends the step with our own clear failure
+        # ("blocked by ssn__pattern"), after telling the later stages why they do not run.
         specs = [dg.AssetCheckSpec(p.name, asset=key, description=p.description,
-                                   blocking=p.severity == "failure", partitions_def=shared.parts,
+                                   blocking=False, partitions_def=shared.parts,
                                    metadata={"column": p.column, "rule": p.rule,
                                              "severity": p.severity})
                  for p in planned]
@@ -175,23 +214,50 @@ def _validated_asset(shared: _FeedAssets, decrypted: dg.AssetsDefinition) -> dg.
                   pvt: PvtIntakeResource,
                   ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult | dg.AssetObservation]:
         """Parse and check one file; every check gets a result, even when parsing fails."""
-        with translated_errors("validated"):
-            held = held_at_start(context, pvt, shared.feed, "validated")
+        held = held_at_start(context, pvt, shared.feed, "validated")
         if held is not None:
             yield not_done(context, key, held)
             return
+        started = time.monotonic()
         try:
             with translated_errors("validated"):
-                result = run_validated(pvt.get(), context.partition_key,
+                result = run_validated(pvt.get(), file_key_of(shared.feed, context.partition_key),
                                        run_id=context.run.run_id)
-        except ParseError as exc:
-            for outcome in unparsed_outcomes(planned, exc):
-                yield check_result(key, outcome)
+        except Exception as exc:
+            yield failed_timing(context, key, started)
+            if isinstance(exc, ParseError):
+                for outcome in unparsed_outcomes(planned, exc):
+                    yield check_result(key, outcome)
             raise
+        blocked = result.blocked
+        extra = {"blocked_by": ", ".join(blocked.checks)} if blocked else {}
         yield dg.MaterializeResult(metadata=with_metrics(
-            {**to_metadata(result.metadata()), **validated_metadata(result.outcomes)},
-            pvt.get(), context.partition_key, "validated"))
+            {**to_metadata({**result.metadata(), **extra}),
+             **validated_metadata(result.outcomes)},
+            pvt.get(), file_key_of(shared.feed, context.partition_key), "validated"))
         for outcome in result.outcomes:
             yield check_result(key, outcome)
+        if blocked is not None:
+            yield from blocked_observations(context, shared, blocked)
+            raise blocked_failure(blocked)
 
     return validated
+
+
+def blocked_observations(context: dg.AssetExecutionContext, shared: _FeedAssets,
+                         blocked: Blocked) -> Iterator[dg.AssetObservation]:
+    """Tell ``scrubbed`` and ``delivered`` that failure rules blocked the file."""
+    names = ", ".join(blocked.checks)
+    for stage in ("scrubbed", "delivered"):
+        yield dg.AssetObservation(
+            asset_key=shared.key(stage), partition=context.partition_key,
+            metadata={"outcome": "blocked", "blocked_by": names,
+                      "reason": f"not run: blocked by {names} at validated"})
+
+
+def blocked_failure(blocked: Blocked) -> dg.Failure:
+    """The clear failure that ends a blocked file's step: "blocked by ssn__pattern"."""
+    names = ", ".join(f"`{name}`" for name in blocked.checks)
+    return dg.Failure(description=f"blocked by {names}: {mask_pii(blocked.reason)}; scrubbing "
+                                  "and delivery did not run",
+                      metadata={"blocked_by": ", ".join(blocked.checks)}, allow_retries=False)

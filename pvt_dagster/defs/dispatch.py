@@ -9,7 +9,7 @@ from typing import Any
 import dagster as dg
 
 from pvt_dagster.comms import Dispatcher, report_run_failure
-from pvt_dagster.defs.names import PARTITION_TAG, TAG_FILE
+from pvt_dagster.defs.names import run_file_key
 from pvt_dagster.defs.resources import PvtIntakeResource
 from pvt_dagster.errors import PvtError, one_line, translated_errors
 
@@ -53,7 +53,7 @@ def build_run_failure_sensor(jobs: Sequence[Any]) -> dg.SensorDefinition:
         run = context.dagster_run
         with translated_errors(RUN_FAILURE_SENSOR):
                 report_run_failure(
-                pvt.get().ledger, run.tags.get(PARTITION_TAG) or run.tags.get(TAG_FILE),
+                pvt.get().ledger, run_file_key(run.tags),
                 run_id=run.run_id, job=run.job_name,
                 failure_message=context.failure_event.message if context.failure_event
                 else None)

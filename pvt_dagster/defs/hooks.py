@@ -7,14 +7,14 @@ No ``from __future__ import annotations``: Dagster inspects the hook functions."
 import dagster as dg
 
 from pvt_dagster.comms import record_recovery, report_step_failure
-from pvt_dagster.defs.names import PARTITION_TAG
+from pvt_dagster.defs.names import run_file_key
 from pvt_dagster.errors import PvtError, one_line, translated_errors
 
 
 def step_file_and_stage(context: dg.HookContext) -> tuple[str | None, str]:
-    """The file key (the run's partition) and the stage (the last part of the op name)."""
+    """The file key of the run and the stage (the last part of the op name)."""
     run = context.instance.get_run_by_id(context.run_id)
-    key = run.tags.get(PARTITION_TAG) if run is not None else None
+    key = run_file_key(run.tags) if run is not None else None
     return key, context.op.name.rsplit("__", 1)[-1]
 
 

@@ -13,7 +13,13 @@ from pathlib import Path
 import dagster as dg
 
 from pvt_dagster.config.models import FeedRef
-from pvt_dagster.defs.names import asset_key_path, job_name, partitions_name, run_tags
+from pvt_dagster.defs.names import (
+    asset_key_path,
+    job_name,
+    partition_key,
+    partitions_name,
+    run_tags,
+)
 from pvt_dagster.domain import STAGES
 from pvt_dagster.errors import InstanceNotFoundError
 
@@ -62,12 +68,13 @@ def stage_selection(feed: FeedRef, from_stage: str) -> list[dg.AssetKey]:
 def run_file_job(defs: dg.Definitions, instance: dg.DagsterInstance, feed: FeedRef, key: str,
                  *, from_stage: str = "raw", tags: Mapping[str, str] | None = None) -> FileRun:
     """Run the feed's job for one file, from ``from_stage`` on, in this process."""
-    partitions = partitions_name(feed)
-    if not instance.has_dynamic_partition(partitions, key):
-        instance.add_dynamic_partitions(partitions, [key])
+    partitions, partition = partitions_name(feed), partition_key(key)
+    if not instance.has_dynamic_partition(partitions, partition):
+        instance.add_dynamic_partitions(partitions, [partition])
     job = defs.resolve_job_def(job_name(feed))
     result = job.execute_in_process(
-        partition_key=key, instance=instance, asset_selection=stage_selection(feed, from_stage),
+        partition_key=partition, instance=instance,
+        asset_selection=stage_selection(feed, from_stage),
         tags={**run_tags(feed, key), **(tags or {})}, raise_on_error=False,
         run_config=QUIET_CONSOLE)
     return FileRun(result.run_id, result.success, _steps(instance, result.run_id))

@@ -53,7 +53,8 @@ def check_result(asset_key: dg.AssetKey, outcome: CheckOutcome) -> dg.AssetCheck
     passed = outcome.passed or outcome.severity == "information"
     metadata = to_metadata({
         "column": outcome.column, "rule": outcome.rule, "severity": outcome.severity,
-        "failures": outcome.failures, "first_rows": list(outcome.rows),
+        "failures": outcome.failures,
+        "first_data_rows_after_header": list(outcome.rows),
         "samples_masked": list(outcome.samples), "message": outcome.message,
     })
     metadata["report"] = dg.MetadataValue.md(mask_pii(render_markdown([outcome])))
@@ -66,7 +67,7 @@ def changes_table(changes: Sequence[ScrubChange]) -> str:
     """A markdown table of the scrub audit: every step, its rows changed, masked samples."""
     if not changes:
         return "No scrub actions configured."
-    lines = ["| column | step | action | rows changed | first rows | samples (before → after, "
+    lines = ["| column | step | action | rows changed | data rows | samples (before → after, "
              "masked) |", "|---|---:|---|---:|---|---|"]
     for c in changes:
         samples = "; ".join(f"{_code(b)} → {_code(a)}" for b, a in c.samples) or "-"

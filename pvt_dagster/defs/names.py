@@ -1,6 +1,13 @@
-"""Names the Dagster layer derives from config: asset keys, partitions, jobs, sensors, tags."""
+"""Names the Dagster layer derives from config: asset keys, partitions, jobs, sensors, tags.
+
+A file's partition is its file key told the way a person reads it: the file's name first,
+then when it was first seen (``members_2026-11-23.csv.pgp@20261202T042446Z``), without the
+``client/feed/`` prefix the partitions definition already implies; every run still carries the
+full file key as its ``pvt/file`` tag."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from pvt_dagster.config.models import FeedRef
 
@@ -9,7 +16,7 @@ TAG_CLIENT = "pvt/client"
 TAG_FILE = "pvt/file"
 TAG_REPLAY = "pvt/replay"
 TAG_FORCE = "pvt/force"              # "true": run even though the feed is on hold
-PARTITION_TAG = "dagster/partition"  # Dagster's: the partition (file key) of a run
+PARTITION_TAG = "dagster/partition"  # Dagster's: the partition of a run (see partition_key)
 RUN_KEY_TAG = "dagster/run_key"      # Dagster's: the run key of a sensor-requested run
 
 
@@ -33,9 +40,32 @@ def discovery_sensor_name(client: str, source: str) -> str:
     return f"{client}__{source}__discover"
 
 
-def run_key(key: str, run_seq: int) -> str:
-    """Dagster's run key for a file: the key itself, or ``key#n`` after a reset or replay."""
-    return key if run_seq == 0 else f"{key}#{run_seq}"
+_STAMP = len("20261202T042446Z")
+
+
+def partition_key(file_key: str) -> str:
+    """A file's partition: ``<name slug>[-n]@<first seen>`` (see the module docstring)."""
+    last = file_key.rsplit("/", 1)[-1]
+    stamp, rest = last[:_STAMP], last[_STAMP + 1:]
+    return f"{rest}@{stamp}" if rest and last[_STAMP:_STAMP + 1] == "-" else last
+
+
+def file_key_of(feed: FeedRef | str, partition: str) -> str:
+    """The file key of a feed's partition (``feed``: a FeedRef or ``client/feed``)."""
+    prefix = feed.qualified_name if isinstance(feed, FeedRef) else feed
+    rest, at, stamp = partition.rpartition("@")
+    last = f"{stamp}-{rest}" if at and len(stamp) == _STAMP else partition
+    return f"{prefix}/{last}"
+
+
+def run_file_key(tags: Mapping[str, str]) -> str | None:
+    """The file key a run is for: its ``pvt/file`` tag, or its feed and partition (a run
+    launched from the UI has no ``pvt/file`` tag)."""
+    if TAG_FILE in tags:
+        return tags[TAG_FILE]
+    if TAG_FEED in tags and PARTITION_TAG in tags:
+        return file_key_of(tags[TAG_FEED], tags[PARTITION_TAG])
+    return None
 
 
 def run_tags(feed: FeedRef, key: str) -> dict[str, str]:

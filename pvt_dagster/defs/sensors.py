@@ -17,15 +17,22 @@ from pvt_dagster.defs.names import (
     RUN_KEY_TAG,
     discovery_sensor_name,
     job_name,
+    partition_key,
     partitions_name,
-    run_key,
+    run_file_key,
     run_tags,
 )
 from pvt_dagster.defs.resources import PvtIntakeResource
 from pvt_dagster.errors import translated_errors
 from pvt_dagster.ledger import FileRecord
 from pvt_dagster.pipeline.recording import utcnow
-from pvt_dagster.polling.tick import DiscoveryTick, HeldFeed, LastRun, discovery_tick
+from pvt_dagster.polling.tick import (
+    DiscoveryTick,
+    HeldFeed,
+    LastRun,
+    current_run_key,
+    discovery_tick,
+)
 
 
 def build_discovery_sensor(client: str, source_name: str, feeds: list[FeedRef],
@@ -69,11 +76,12 @@ def build_discovery_sensor(client: str, source_name: str, feeds: list[FeedRef],
         requests = []
         for record in tick.to_run:
             feed = by_feed[record.feed or ""]
-            if not context.instance.has_dynamic_partition(partitions_name(feed), record.key):
-                keys_by_feed.setdefault(feed.name, []).append(record.key)
+            partition = partition_key(record.key)
+            if not context.instance.has_dynamic_partition(partitions_name(feed), partition):
+                keys_by_feed.setdefault(feed.name, []).append(partition)
             requests.append(dg.RunRequest(
-                job_name=job_name(feed), partition_key=record.key,
-                run_key=run_key(record.key, record.run_seq), tags=run_tags(feed, record.key)))
+                job_name=job_name(feed), partition_key=partition,
+                run_key=current_run_key(record), tags=run_tags(feed, record.key)))
         events, cursor = _hold_events(context, tick)
         return dg.SensorResult(
             run_requests=requests,
@@ -90,14 +98,15 @@ def last_runs(instance: dg.DagsterInstance,
               files: Sequence[FileRecord]) -> dict[str, LastRun]:
     """The latest run of each file's partition (any job, any origin), as the tick needs it."""
     found: dict[str, LastRun] = {}
-    keys = [f.key for f in files]
-    for i in range(0, len(keys), 200):
+    partitions = sorted({partition_key(f.key) for f in files})
+    wanted = {f.key for f in files}
+    for i in range(0, len(partitions), 200):
         records = instance.get_run_records(
-            filters=dg.RunsFilter(tags={PARTITION_TAG: keys[i:i + 200]}))
+            filters=dg.RunsFilter(tags={PARTITION_TAG: partitions[i:i + 200]}))
         for record in records:  # newest first
             run = record.dagster_run
-            key = run.tags.get(PARTITION_TAG)
-            if key is None or key in found:
+            key = run_file_key(run.tags)
+            if key is None or key not in wanted or key in found:
                 continue
             ended = (datetime.fromtimestamp(record.end_time, UTC)
                      if run.is_finished and record.end_time is not None else None)

@@ -78,7 +78,7 @@ def test_failing_rule_gives_one_email_and_one_case_warning_one_digest(
         results = {}
         for request in second.run_requests or []:
             job = defs.resolve_job_def(request.job_name or "")
-            results[request.partition_key] = job.execute_in_process(
+            results[request.tags["pvt/file"]] = job.execute_in_process(
                 partition_key=request.partition_key, instance=instance, tags=request.tags,
                 raise_on_error=False)
         ledger = intake_env.intake().ledger

@@ -69,4 +69,4 @@ def test_daemon_runs_files_one_per_feed_and_shows_cli_replays(
     runs = response.json()["data"]["runsOrError"]["results"]
     replays = [r for r in runs if {"key": "pvt/replay", "value": "decrypted"} in r["tags"]]
     assert len(replays) == 1 and replays[0]["status"] == "SUCCESS"
-    assert {"key": "dagster/partition", "value": key} in replays[0]["tags"]
+    assert {"key": "pvt/file", "value": key} in replays[0]["tags"]

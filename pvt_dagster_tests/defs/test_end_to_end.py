@@ -8,7 +8,7 @@ import dagster as dg
 import pytest
 
 from pvt_dagster.definitions import build_definitions
-from pvt_dagster.defs.names import TAG_FEED
+from pvt_dagster.defs.names import TAG_FEED, TAG_FILE, partition_key
 from pvt_dagster.defs.resources import PvtIntakeResource
 from pvt_dagster_tests.support.fixtures import GOOD_ROWS, IntakeEnv, csv_bytes
 from pvt_dagster_tests.support.flow import read_daily
@@ -48,7 +48,7 @@ def test_sensor_and_jobs_take_files_through_every_stage(intake_env: IntakeEnv) -
                                             instance=instance, tags=request.tags,
                                             raise_on_error=False)
             evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
-            outcomes[request.partition_key] = (result.success, evaluations)
+            outcomes[request.tags[TAG_FILE]] = (result.success, evaluations)
         third = tick(defs, instance, intake_env)
         assert third.run_requests == []  # nothing ready twice: the ledger moved on
 
@@ -62,10 +62,10 @@ def test_sensor_and_jobs_take_files_through_every_stage(intake_env: IntakeEnv) -
         assert good_checks["ssn__pattern"].passed
         assert not bad_checks["ssn__pattern"].passed
         assert bad_checks["ssn__pattern"].severity == dg.AssetCheckSeverity.ERROR
-        assert bad_checks["ssn__pattern"].partition == bad.key
+        assert bad_checks["ssn__pattern"].partition == partition_key(bad.key)
         assert {r["_pvt_key"] for r in read_daily(intake_env.out)} == {good.key}
         delivered = dg.AssetKey(["acme", "members", "delivered"])
-        assert instance.get_materialized_partitions(delivered) == {good.key}
+        assert instance.get_materialized_partitions(delivered) == {partition_key(good.key)}
 
 
 def test_rerun_of_a_partition_delivers_no_duplicate_rows(intake_env: IntakeEnv) -> None:
@@ -125,6 +125,6 @@ def test_a_duplicate_is_rejected_without_failing_its_run(intake_env: IntakeEnv) 
         assert [e.asset_key.path[-1] for e in result.get_asset_materialization_events()] == []
         observed = [e for e in result.all_events if e.event_type_value == "ASSET_OBSERVATION"]
         assert len(observed) == 1
-        record = intake_env.intake().ledger.get_file(second.partition_key or "")
-        assert record.status == "rejected" and first.partition_key in (record.error or "")
+        record = intake_env.intake().ledger.get_file(second.tags[TAG_FILE])
+        assert record.status == "rejected" and first.tags[TAG_FILE] in (record.error or "")
         assert len(read_daily(intake_env.out)) == len(GOOD_ROWS)

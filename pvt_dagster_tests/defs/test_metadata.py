@@ -32,9 +32,10 @@ def test_check_metadata_is_a_masked_markdown_report(tmp_path: Path) -> None:
     results = {o.check_name: check_result(key, o) for o in report.outcomes}
     unique = results["ssn__unique"]
     assert not unique.passed and unique.severity == dg.AssetCheckSeverity.ERROR
-    assert unique.metadata["failures"].value == 1 and unique.metadata["first_rows"].value == [3]
+    assert unique.metadata["failures"].value == 1
+    assert unique.metadata["first_data_rows_after_header"].value == [3]
     table = str(unique.metadata["report"].value)
-    assert "| ssn__unique | ssn | failure | failed | 1 | 3 | `*****6789` |" in table
+    assert "| ssn__unique | failure | failed | 1 | 3 | `*****6789` |" in table
     dup = results["file__duplicate_rows"]
     assert dup.severity == dg.AssetCheckSeverity.WARN and dup.metadata["column"].value == "(file)"
     whole = str(validated_metadata(report.outcomes)["report"].value)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pvt_dagster.definitions import build_definitions
-from pvt_dagster.defs.names import RUN_KEY_TAG
+from pvt_dagster.defs.names import RUN_KEY_TAG, TAG_FILE, partition_key
 from pvt_dagster_tests.defs.test_end_to_end import tick
 from pvt_dagster_tests.support.fixtures import GOOD_ROWS, IntakeEnv, csv_bytes
 
@@ -36,7 +36,7 @@ def test_stranded_files_run_again_then_fail_after_too_many_tries(intake_env: Int
     intake_env.drop_encrypted("members_early.csv.pgp", csv_bytes(GOOD_ROWS[:1]))
     with dg.instance_for_test() as instance:
         tick(defs, instance, intake_env)
-        requests = {r.partition_key: r for r in tick(defs, instance, intake_env).run_requests}
+        requests = {r.tags[TAG_FILE]: r for r in tick(defs, instance, intake_env).run_requests}
         mid, early = sorted(requests, key=lambda k: "early" in k)
         # One run died after raw and decrypted; the other before any stage had run.
         assert _dead_run(defs, instance, requests[mid], ["raw", "decrypted"]).success
@@ -45,11 +45,11 @@ def test_stranded_files_run_again_then_fail_after_too_many_tries(intake_env: Int
         assert ledger.get_file(mid).status == "decrypted"
         assert ledger.get_file(early).status == "discovered"
 
-        again = {r.partition_key: r for r in tick(defs, instance, intake_env).run_requests}
+        again = {r.tags[TAG_FILE]: r for r in tick(defs, instance, intake_env).run_requests}
         assert {k: r.run_key for k, r in again.items()} == {mid: f"{mid}#1",
                                                            early: f"{early}#1"}
         job = defs.resolve_job_def(again[mid].job_name or "")
-        assert job.execute_in_process(partition_key=mid, instance=instance,
+        assert job.execute_in_process(partition_key=partition_key(mid), instance=instance,
                                       tags=again[mid].tags).success
         assert ledger.get_file(mid).status == "delivered"
         actions = ledger.operator_actions(target=mid)
@@ -76,5 +76,5 @@ def test_a_running_or_recent_run_is_left_alone(intake_env: IntakeEnv) -> None:
         (request,) = tick(defs, instance, intake_env).run_requests
         assert _dead_run(defs, instance, request, ["raw"]).success
         assert tick(defs, instance, intake_env).run_requests == []  # within the grace period
-        assert intake_env.intake().ledger.get_file(request.partition_key or "").status == \
+        assert intake_env.intake().ledger.get_file(request.tags[TAG_FILE]).status == \
             "received"

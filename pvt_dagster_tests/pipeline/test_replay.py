@@ -11,6 +11,7 @@ import pytest
 
 from pvt_dagster.cli import main
 from pvt_dagster.definitions import build_definitions
+from pvt_dagster.defs.names import partition_key
 from pvt_dagster.domain import STAGES
 from pvt_dagster.errors import StageOrderError, VaultConflictError, VaultIntegrityError
 from pvt_dagster.pipeline.replay import INGEST_SOURCE, prepare_ingest, prepare_replay
@@ -115,8 +116,8 @@ def test_dagster_rerun_from_a_stage_rebuilds_downstream(intake_env: IntakeEnv,
     selection = [dg.AssetKey(["acme", "members", s]) for s in STAGES[STAGES.index(stage):]]
     intake = intake_env.intake()
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions("acme__members", keys)
-        result = job.execute_in_process(partition_key=keys[0], instance=instance,
+        instance.add_dynamic_partitions("acme__members", [partition_key(k) for k in keys])
+        result = job.execute_in_process(partition_key=partition_key(keys[0]), instance=instance,
                                         asset_selection=selection)
         assert result.success
         done = {m.asset_key.path[-1] for m in result.get_asset_materialization_events()
@@ -175,7 +176,7 @@ def test_cli_replay_and_ingest_are_runs_in_the_dagster_instance(
     ingested = next(r.key for r in intake_env.intake().ledger.list_files()
                     if r.source == INGEST_SOURCE)
     with dg.DagsterInstance.get() as instance:  # the DAGSTER_HOME the CLI used
-        runs = {r.tags["dagster/partition"]: r for r in instance.get_runs()}
+        runs = {r.tags["pvt/file"]: r for r in instance.get_runs()}
         assert set(runs) == {key, ingested}
         assert runs[key].tags["pvt/replay"] == "validated"
         assert runs[ingested].tags["pvt/replay"] == "ingest"
@@ -183,9 +184,10 @@ def test_cli_replay_and_ingest_are_runs_in_the_dagster_instance(
         check = dg.AssetCheckKey(dg.AssetKey(["acme", "members", "validated"]),
                                  "ssn__pattern")
         history = instance.event_log_storage.get_asset_check_execution_history(check, limit=5)
-        assert {h.partition for h in history} == {key, ingested}
+        assert {h.partition for h in history} == {partition_key(key), partition_key(ingested)}
         delivered = dg.AssetKey(["acme", "members", "delivered"])
-        assert instance.get_materialized_partitions(delivered) == {key, ingested}
+        assert instance.get_materialized_partitions(delivered) == {partition_key(key),
+                                                                  partition_key(ingested)}
     # The stages' process runs name the Dagster run, so the ledger and the UI tell one story.
     replayed = {r.stage for r in intake_env.intake().ledger.process_runs(client="acme")
                 if r.run_id == runs[key].run_id and r.file_key == key}

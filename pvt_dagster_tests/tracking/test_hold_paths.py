@@ -10,7 +10,7 @@ import pytest
 
 from pvt_dagster.cli import main
 from pvt_dagster.definitions import build_definitions
-from pvt_dagster.defs.names import TAG_FORCE
+from pvt_dagster.defs.names import TAG_FORCE, partition_key
 from pvt_dagster.ledger.tracking import HoldRecord
 from pvt_dagster.tracking.holds import Streak, place_hold
 from pvt_dagster_tests.support.fixtures import GOOD_ROWS, IntakeEnv, csv_bytes
@@ -34,15 +34,16 @@ def test_a_manual_launch_on_a_held_feed_waits_unless_forced(intake_env: IntakeEn
     _hold(intake_env)
     job = defs.resolve_job_def("acme__members__intake")
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions("acme__members", [ready.key])
-        result = job.execute_in_process(partition_key=ready.key, instance=instance)
+        partition = partition_key(ready.key)
+        instance.add_dynamic_partitions("acme__members", [partition])
+        result = job.execute_in_process(partition_key=partition, instance=instance)
         assert result.success and result.get_asset_materialization_events() == []
         (observed,) = [e for e in result.all_events
                        if e.event_type_value == "ASSET_OBSERVATION"]
         assert "on hold" in str(observed.event_specific_data)
         record = intake.ledger.get_file(ready.key)
         assert record.status == "on_hold" and record.raw_sha256 is None
-        forced = job.execute_in_process(partition_key=ready.key, instance=instance,
+        forced = job.execute_in_process(partition_key=partition, instance=instance,
                                         tags={TAG_FORCE: "true"})
         assert forced.success
     assert intake.ledger.get_file(ready.key).status == "delivered"

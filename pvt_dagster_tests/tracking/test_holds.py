@@ -60,7 +60,7 @@ def test_decrypt_failures_hold_the_feed_and_release_catches_up(
         tick(defs, instance, intake_env)
         held_tick = tick(defs, instance, intake_env)
         assert isinstance(held_tick, dg.SensorResult)
-        requested = [r.partition_key or "" for r in held_tick.run_requests or []]
+        requested = [r.tags["pvt/file"] for r in held_tick.run_requests or []]
         assert len(requested) == 1 and requested[0].startswith("acme/plain/")
         observed = [e for e in held_tick.asset_events
                     if isinstance(e, dg.AssetObservation)]

@@ -240,9 +240,10 @@ def test_render_markdown(tmp_path: Path) -> None:
     report = validate_file(write(tmp_path, MEMBERS_CSV), MEMBERS)
     md = render_markdown(report.outcomes)
     lines = md.strip().splitlines()
-    assert lines[0] == "| check | column | severity | result | failures | first rows | samples |"
-    assert len(lines) == 2 + len(report.outcomes)
-    row = "| ssn__pattern | ssn | failure | failed | 2 | 2, 4 | `***-**-3456`, `***-**-4321` |"
+    assert lines[0] == "| check | severity | result | failures | data rows | samples (masked) |"
+    assert len(lines) == 2 + len(report.outcomes) + 2  # and the note on data rows
+    assert lines[-1] == "_Data rows count from 1, the first row after the header._"
+    row = "| ssn__pattern | failure | failed | 2 | 2, 4 | `***-**-3456`, `***-**-4321` |"
     assert row in md
     missing = validate_file(write(tmp_path, "x\n1\n"), MEMBERS)
     assert "| missing |" in render_markdown(missing.outcomes)
