@@ -79,4 +79,4 @@ def test_custom_file_rule(tmp_path: Path) -> None:
     out = run(tmp_path, text, {"rule": "custom", "function": f"{CUSTOM}:start_before_end"},
               columns=("start", "end"), chunk_rows=1)
     assert (out.failures, out.rows) == (2, [2, 3])
-    assert "| file__custom | (file) | failure | failed | 2 | 2, 3 |" in render_markdown([out])
+    assert "| file__custom | failure | failed | 2 | 2, 3 |" in render_markdown([out])
