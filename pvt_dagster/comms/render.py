@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode
 from pvt_dagster.domain import STAGES
 from pvt_dagster.ledger import MessageRecord
 from pvt_dagster.masking import mask_pii
+from pvt_dagster.naming import partition_key, stage_asset_path
 
 _RUN_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -33,8 +34,9 @@ def asset_url(base: str, message: MessageRecord) -> str | None:
     if not (message.client and message.feed and message.file_key):
         return None
     stage = message.stage if message.stage in STAGES else "raw"
-    path = "/".join(quote(part, safe="") for part in (message.client, message.feed, stage))
-    query = urlencode({"view": "partitions", "partition": message.file_key})
+    path = "/".join(quote(part, safe="")
+                    for part in stage_asset_path(message.client, message.feed, stage))
+    query = urlencode({"view": "partitions", "partition": partition_key(message.file_key)})
     return f"{base.rstrip('/')}/assets/{path}?{query}"
 
 

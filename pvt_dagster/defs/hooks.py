@@ -9,13 +9,14 @@ import dagster as dg
 from pvt_dagster.comms import record_recovery, report_step_failure
 from pvt_dagster.defs.names import run_file_key
 from pvt_dagster.errors import PvtError, one_line, translated_errors
+from pvt_dagster.naming import stage_of
 
 
 def step_file_and_stage(context: dg.HookContext) -> tuple[str | None, str]:
     """The file key of the run and the stage (the last part of the op name)."""
     run = context.instance.get_run_by_id(context.run_id)
     key = run_file_key(run.tags) if run is not None else None
-    return key, context.op.name.rsplit("__", 1)[-1]
+    return key, stage_of(context.op.name)
 
 
 @dg.failure_hook(name="pvt_report_failure", required_resource_keys={"pvt"})

@@ -16,12 +16,12 @@ from pvt_dagster.config.models import FeedRef
 from pvt_dagster.defs.names import (
     asset_key_path,
     job_name,
-    partition_key,
     partitions_name,
     run_tags,
 )
 from pvt_dagster.domain import STAGES
 from pvt_dagster.errors import InstanceNotFoundError
+from pvt_dagster.naming import partition_key, stage_of
 
 #: The terminal shows the run's warnings (transfer retries, refusals); the UI has every event.
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -88,6 +88,6 @@ def _steps(instance: dg.DagsterInstance, run_id: str) -> list[StepOutcome]:
         seconds = (stats.end_time - stats.start_time
                    if stats.start_time is not None and stats.end_time is not None else None)
         status = stats.status.value if stats.status is not None else "unknown"
-        steps.append(StepOutcome(stats.step_key.rsplit("__", 1)[-1],
+        steps.append(StepOutcome(stage_of(stats.step_key),
                                  _STEP_END.get(status, status.lower()), seconds))
     return steps

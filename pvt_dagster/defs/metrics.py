@@ -8,6 +8,7 @@ from typing import Any
 import dagster as dg
 
 from pvt_dagster.ledger.tracking import HoldRecord
+from pvt_dagster.naming import stage_asset_path
 from pvt_dagster.pipeline import Intake
 from pvt_dagster.tracking.metrics import plottable
 
@@ -45,4 +46,5 @@ def hold_observation(client: str, feed: str, hold: HoldRecord | None, *,
             metadata[name] = dg.MetadataValue.int(value)
         else:
             metadata[name] = dg.MetadataValue.text(str(value))
-    return dg.AssetObservation(asset_key=dg.AssetKey([client, feed, "raw"]), metadata=metadata)
+    return dg.AssetObservation(asset_key=dg.AssetKey(stage_asset_path(client, feed, "raw")),
+                               metadata=metadata)

@@ -1,15 +1,13 @@
-"""Names the Dagster layer derives from config: asset keys, partitions, jobs, sensors, tags.
-
-A file's partition is its file key told the way a person reads it: the file's name first,
-then when it was first seen (``members_2026-11-23.csv.pgp@20261202T042446Z``), without the
-``client/feed/`` prefix the partitions definition already implies; every run still carries the
-full file key as its ``pvt/file`` tag."""
+"""Names the Dagster layer derives from config: asset keys, partitions, jobs, sensors, tags
+(asset key and partition layouts: ``pvt_dagster.naming``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from pvt_dagster import naming
 from pvt_dagster.config.models import FeedRef
+from pvt_dagster.naming import stage_asset_path
 
 TAG_FEED = "pvt/feed"
 TAG_CLIENT = "pvt/client"
@@ -21,8 +19,8 @@ RUN_KEY_TAG = "dagster/run_key"      # Dagster's: the run key of a sensor-reques
 
 
 def asset_key_path(feed: FeedRef, stage: str) -> list[str]:
-    """``[client, feed, stage]``."""
-    return [feed.client, feed.name, stage]
+    """``[client, feed, "<feed>_<stage>"]`` (see ``pvt_dagster.naming``)."""
+    return stage_asset_path(feed.client, feed.name, stage)
 
 
 def partitions_name(feed: FeedRef) -> str:
@@ -40,22 +38,10 @@ def discovery_sensor_name(client: str, source: str) -> str:
     return f"{client}__{source}__discover"
 
 
-_STAMP = len("20261202T042446Z")
-
-
-def partition_key(file_key: str) -> str:
-    """A file's partition: ``<name slug>[-n]@<first seen>`` (see the module docstring)."""
-    last = file_key.rsplit("/", 1)[-1]
-    stamp, rest = last[:_STAMP], last[_STAMP + 1:]
-    return f"{rest}@{stamp}" if rest and last[_STAMP:_STAMP + 1] == "-" else last
-
-
 def file_key_of(feed: FeedRef | str, partition: str) -> str:
     """The file key of a feed's partition (``feed``: a FeedRef or ``client/feed``)."""
-    prefix = feed.qualified_name if isinstance(feed, FeedRef) else feed
-    rest, at, stamp = partition.rpartition("@")
-    last = f"{stamp}-{rest}" if at and len(stamp) == _STAMP else partition
-    return f"{prefix}/{last}"
+    return naming.file_key_of(feed.qualified_name if isinstance(feed, FeedRef) else feed,
+                              partition)
 
 
 def run_file_key(tags: Mapping[str, str]) -> str | None:

@@ -17,7 +17,6 @@ from pvt_dagster.defs.names import (
     RUN_KEY_TAG,
     discovery_sensor_name,
     job_name,
-    partition_key,
     partitions_name,
     run_file_key,
     run_tags,
@@ -25,6 +24,7 @@ from pvt_dagster.defs.names import (
 from pvt_dagster.defs.resources import PvtIntakeResource
 from pvt_dagster.errors import translated_errors
 from pvt_dagster.ledger import FileRecord
+from pvt_dagster.naming import partition_key
 from pvt_dagster.pipeline.recording import utcnow
 from pvt_dagster.polling.tick import (
     DiscoveryTick,

@@ -88,6 +88,7 @@ clients:
             checks: [{rule: pattern, pattern: us_phone, severity: warning}]
             scrub: [digits_only]
           state:
+            pii: false                  # a state is not PII: samples show it in clear
             checks: [{rule: in_list, values: us_states, severity: warning}]
             scrub: [trim, upper]
           email:

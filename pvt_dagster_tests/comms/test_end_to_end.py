@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from urllib.parse import quote
 
 import dagster as dg
 import pytest
@@ -17,6 +18,7 @@ from pvt_dagster.definitions import build_definitions
 from pvt_dagster.defs.dispatch import DISPATCH_SENSOR, RUN_FAILURE_SENSOR
 from pvt_dagster.defs.resources import PvtIntakeResource
 from pvt_dagster.ledger.timeutil import utcnow
+from pvt_dagster.naming import partition_key
 from pvt_dagster_tests.comms.conftest import TOKEN_ENV
 from pvt_dagster_tests.support.fixtures import (
     GOOD_ROWS,
@@ -102,7 +104,8 @@ def test_failing_rule_gives_one_email_and_one_case_warning_one_digest(
         assert isinstance(tick, dg.SkipReason) and "sent 2" in (tick.skip_message or "")
         (mail,) = smtp_server.received
         assert mail["To"] == "ops@example.org" and "members_bad" in mail["Subject"]
-        assert f"partition={bad_key.replace('/', '%2F')}" in mail.get_body().get_content()
+        assert f"partition={quote(partition_key(bad_key), safe='')}" in \
+            mail.get_body().get_content()
         (case,) = salesforce.cases()
         assert case["Status"] == "New" and "members_bad" in case["Subject"]
 

@@ -80,8 +80,8 @@ def test_mask_pii_masks_ssn_and_phone_but_not_keys_hashes_or_times() -> None:
 def test_links_point_at_the_asset_partition_and_the_run() -> None:
     message = _message()
     assert asset_url("http://ui:3000/", message) == (
-        "http://ui:3000/assets/acme/members/validated?view=partitions&partition="
-        "acme%2Fmembers%2F20261123T100000Z-members_bad.csv.pgp")
+        "http://ui:3000/assets/acme/members/members_validated?view=partitions&partition="
+        "members_bad.csv.pgp%4020261123T100000Z")
     assert run_url("http://ui:3000", message) == f"http://ui:3000/runs/{RUN}"
     assert run_url("http://ui:3000", _message(details={"run_id": "cli-1"})) is None
     assert asset_url("http://ui", _message(file_key=None)) is None

@@ -39,7 +39,7 @@ def test_dagster_dev_shows_feed_assets_checks_and_sensor(dagster_dev: DagsterDev
     assert sensors == {"acme__drop__discover": "RUNNING", "pvt__dispatch": "RUNNING",
                        "pvt__run_failure": "RUNNING"}
     assets = {tuple(a["assetKey"]["path"]): a for a in repo["assetNodes"]}
-    assert ("acme", "members", "delivered") in assets
+    assert ("acme", "members", "members_delivered") in assets
     checks = {c["name"] for c in
-              assets[("acme", "members", "validated")]["assetChecksOrError"]["checks"]}
+              assets[("acme", "members", "members_validated")]["assetChecksOrError"]["checks"]}
     assert checks == {"ssn__required", "ssn__pattern", "phone__pattern", "state__in_list"}

@@ -17,14 +17,16 @@ def test_feed_graph_names(intake_env: IntakeEnv) -> None:
     graph = defs.resolve_asset_graph()
     keys = {tuple(k.path) for k in graph.get_all_asset_keys()}
     stages = ("raw", "decrypted", "validated", "scrubbed", "delivered")
-    assert keys == {("acme", feed, s) for feed in ("members", "plain") for s in stages}
+    # The last part names the feed too: the UI labels a node by it (members_validated).
+    assert keys == {("acme", feed, f"{feed}_{s}") for feed in ("members", "plain")
+                    for s in stages}
     checks = {(tuple(c.asset_key.path), c.name) for c in graph.asset_check_keys}
     assert checks == {
-        (("acme", "members", "validated"), "ssn__required"),
-        (("acme", "members", "validated"), "ssn__pattern"),
-        (("acme", "members", "validated"), "phone__pattern"),
-        (("acme", "members", "validated"), "state__in_list"),
-        (("acme", "plain", "validated"), "ssn__required"),
+        (("acme", "members", "members_validated"), "ssn__required"),
+        (("acme", "members", "members_validated"), "ssn__pattern"),
+        (("acme", "members", "members_validated"), "phone__pattern"),
+        (("acme", "members", "members_validated"), "state__in_list"),
+        (("acme", "plain", "plain_validated"), "ssn__required"),
     }
     assert defs.resolve_job_def("acme__members__intake").name == "acme__members__intake"
     sensor = defs.resolve_sensor_def("acme__drop__discover")

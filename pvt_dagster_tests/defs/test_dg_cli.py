@@ -31,7 +31,7 @@ def test_dg_check_and_list_defs(intake_env: IntakeEnv) -> None:
     listed = _dg(intake_env, "list", "defs")
     assert listed.returncode == 0, listed.stderr[-2000:]
     for name in ("acme__members__intake", "acme__plain__intake", "acme__drop__discover",
-                 "pvt__dispatch", "acme/members/validated"):
+                 "pvt__dispatch", "acme/members/members_validated"):
         assert name in listed.stdout
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import dagster as dg
 
 from pvt_dagster.definitions import build_definitions
-from pvt_dagster.defs.names import TAG_FILE, partition_key
+from pvt_dagster.defs.names import TAG_FILE
+from pvt_dagster.naming import partition_key, stage_of
 from pvt_dagster_tests.defs.test_end_to_end import tick
 from pvt_dagster_tests.support.fixtures import GOOD_ROWS, IntakeEnv, csv_bytes
 
@@ -44,12 +45,12 @@ def test_a_blocked_file_says_blocked_by_its_check_everywhere(intake_env: IntakeE
         result = job.execute_in_process(partition_key=request.partition_key, instance=instance,
                                         tags=request.tags, raise_on_error=False)
     assert not result.success  # the failure is not hidden
-    materialized = {e.asset_key.path[-1]: e for e in result.get_asset_materialization_events()
-                    if e.asset_key}
+    materialized = {stage_of(e.asset_key.path[-1]): e
+                    for e in result.get_asset_materialization_events() if e.asset_key}
     assert set(materialized) == {"raw", "decrypted", "validated"}
     validated = materialized["validated"].materialization.metadata
     assert validated["blocked_by"].value == "ssn__pattern"
-    observed = {e.asset_key.path[-1]: e.event_specific_data.asset_observation.metadata
+    observed = {stage_of(e.asset_key.path[-1]): e.event_specific_data.asset_observation.metadata
                 for e in _events(result, "ASSET_OBSERVATION") if e.asset_key}
     for stage in ("scrubbed", "delivered"):
         assert observed[stage]["blocked_by"].value == "ssn__pattern"
@@ -72,7 +73,7 @@ def test_a_failed_stage_still_reports_its_seconds(intake_env: IntakeEnv) -> None
         result = job.execute_in_process(partition_key=request.partition_key, instance=instance,
                                         tags=request.tags, raise_on_error=False)
     (observed,) = [e for e in _events(result, "ASSET_OBSERVATION")
-                   if e.asset_key and e.asset_key.path[-1] == "decrypted"]
+                   if e.asset_key and stage_of(e.asset_key.path[-1]) == "decrypted"]
     metadata = observed.event_specific_data.asset_observation.metadata
     assert metadata["outcome"].value == "failed"
     assert isinstance(metadata["seconds"].value, float)

@@ -9,6 +9,7 @@ import dagster as dg
 
 from pvt_dagster.config.models import FeedConfig
 from pvt_dagster.defs.metadata import check_result, scrubbed_metadata, validated_metadata
+from pvt_dagster.naming import stage_asset_path
 from pvt_dagster.scrubbing import scrub_file
 from pvt_dagster.validation import validate_file
 
@@ -28,7 +29,7 @@ def test_check_metadata_is_a_masked_markdown_report(tmp_path: Path) -> None:
     path = tmp_path / "f.csv"
     path.write_text(CSV)
     report = validate_file(path, FEED)
-    key = dg.AssetKey(["acme", "members", "validated"])
+    key = dg.AssetKey(stage_asset_path("acme", "members", "validated"))
     results = {o.check_name: check_result(key, o) for o in report.outcomes}
     unique = results["ssn__unique"]
     assert not unique.passed and unique.severity == dg.AssetCheckSeverity.ERROR

@@ -7,7 +7,8 @@ from __future__ import annotations
 import dagster as dg
 
 from pvt_dagster.definitions import build_definitions
-from pvt_dagster.defs.names import RUN_KEY_TAG, TAG_FILE, partition_key
+from pvt_dagster.defs.names import RUN_KEY_TAG, TAG_FILE
+from pvt_dagster.naming import partition_key, stage_asset_path
 from pvt_dagster_tests.defs.test_end_to_end import tick
 from pvt_dagster_tests.support.fixtures import GOOD_ROWS, IntakeEnv, csv_bytes
 
@@ -26,7 +27,7 @@ def _dead_run(defs: dg.Definitions, instance: dg.DagsterInstance, request: dg.Ru
     return job.execute_in_process(
         partition_key=request.partition_key, instance=instance, raise_on_error=False,
         tags={**request.tags, RUN_KEY_TAG: request.run_key or ""},
-        asset_selection=[dg.AssetKey(["acme", "members", s]) for s in stages])
+        asset_selection=[dg.AssetKey(stage_asset_path("acme", "members", s)) for s in stages])
 
 
 def test_stranded_files_run_again_then_fail_after_too_many_tries(intake_env: IntakeEnv) -> None:

@@ -11,9 +11,9 @@ import pytest
 
 from pvt_dagster.cli import main
 from pvt_dagster.definitions import build_definitions
-from pvt_dagster.defs.names import partition_key
 from pvt_dagster.domain import STAGES
 from pvt_dagster.errors import StageOrderError, VaultConflictError, VaultIntegrityError
+from pvt_dagster.naming import partition_key, stage_asset_path, stage_of
 from pvt_dagster.pipeline.replay import INGEST_SOURCE, prepare_ingest, prepare_replay
 from pvt_dagster.sources.base import RemoteEntry
 from pvt_dagster.transport import receive, sha256_file
@@ -113,14 +113,15 @@ def test_dagster_rerun_from_a_stage_rebuilds_downstream(intake_env: IntakeEnv,
     rows_before = read_daily(intake_env.out)
     defs = build_definitions(str(intake_env.config_path))
     job = defs.resolve_job_def("acme__members__intake")
-    selection = [dg.AssetKey(["acme", "members", s]) for s in STAGES[STAGES.index(stage):]]
+    selection = [dg.AssetKey(stage_asset_path("acme", "members", s))
+                 for s in STAGES[STAGES.index(stage):]]
     intake = intake_env.intake()
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("acme__members", [partition_key(k) for k in keys])
         result = job.execute_in_process(partition_key=partition_key(keys[0]), instance=instance,
                                         asset_selection=selection)
         assert result.success
-        done = {m.asset_key.path[-1] for m in result.get_asset_materialization_events()
+        done = {stage_of(m.asset_key.path[-1]) for m in result.get_asset_materialization_events()
                 if m.asset_key}
         assert done == set(STAGES[STAGES.index(stage):])
     # Per-file outputs are byte-identical; the shared daily CSV holds the same rows (the
@@ -181,11 +182,11 @@ def test_cli_replay_and_ingest_are_runs_in_the_dagster_instance(
         assert runs[key].tags["pvt/replay"] == "validated"
         assert runs[ingested].tags["pvt/replay"] == "ingest"
         assert all(r.is_success for r in runs.values())
-        check = dg.AssetCheckKey(dg.AssetKey(["acme", "members", "validated"]),
+        check = dg.AssetCheckKey(dg.AssetKey(stage_asset_path("acme", "members", "validated")),
                                  "ssn__pattern")
         history = instance.event_log_storage.get_asset_check_execution_history(check, limit=5)
         assert {h.partition for h in history} == {partition_key(key), partition_key(ingested)}
-        delivered = dg.AssetKey(["acme", "members", "delivered"])
+        delivered = dg.AssetKey(stage_asset_path("acme", "members", "delivered"))
         assert instance.get_materialized_partitions(delivered) == {partition_key(key),
                                                                   partition_key(ingested)}
     # The stages' process runs name the Dagster run, so the ledger and the UI tell one story.

@@ -10,8 +10,9 @@ import pytest
 
 from pvt_dagster.cli import main
 from pvt_dagster.definitions import build_definitions
-from pvt_dagster.defs.names import TAG_FORCE, partition_key
+from pvt_dagster.defs.names import TAG_FORCE
 from pvt_dagster.ledger.tracking import HoldRecord
+from pvt_dagster.naming import partition_key
 from pvt_dagster.tracking.holds import Streak, place_hold
 from pvt_dagster_tests.support.fixtures import GOOD_ROWS, IntakeEnv, csv_bytes
 from pvt_dagster_tests.support.flow import process_all, run_file, settle

@@ -16,6 +16,7 @@ from pvt_dagster.cli import main
 from pvt_dagster.definitions import build_definitions
 from pvt_dagster.defs.holds import RELEASE_JOB
 from pvt_dagster.defs.resources import PvtIntakeResource
+from pvt_dagster.naming import stage_asset_path
 from pvt_dagster_tests.support.fixtures import GOOD_ROWS, IntakeEnv, csv_bytes
 from pvt_dagster_tests.support.flow import run_file, settle
 from pvt_dagster_tests.tracking.helpers import set_max_failures, tick
@@ -64,7 +65,8 @@ def test_decrypt_failures_hold_the_feed_and_release_catches_up(
         assert len(requested) == 1 and requested[0].startswith("acme/plain/")
         observed = [e for e in held_tick.asset_events
                     if isinstance(e, dg.AssetObservation)]
-        assert observed and observed[0].asset_key == dg.AssetKey(["acme", "members", "raw"])
+        raw = dg.AssetKey(stage_asset_path("acme", "members", "raw"))
+        assert observed and observed[0].asset_key == raw
         assert observed[0].metadata["on_hold"].value is True
         assert _run(defs, instance, (held_tick.run_requests or [])[0]).success
         waiting = ledger.list_files(feed="members", status="on_hold")
