@@ -74,6 +74,7 @@ from pvt_dagster.config.sources import (
     SourceConfig,
     parse_after_transfer,
 )
+from pvt_dagster.config.yamlsource import KeyPath
 
 __all__ = [
     "IDENTIFIER",
@@ -220,9 +221,9 @@ class ClientConfig(Model):
     def _references(self) -> ClientConfig:
         # One error for all bad references; ``ctx["issues"]`` (key path under the client,
         # message) lets the loader place each one on its line.
-        issues = [(("feeds", name, "source"), f"source '{feed.source}' is not declared in "
-                                              "this client")
-                  for name, feed in self.feeds.items() if feed.source not in self.sources]
+        issues: list[tuple[KeyPath, str]] = [
+            (("feeds", name, "source"), f"source '{feed.source}' is not declared in this client")
+            for name, feed in self.feeds.items() if feed.source not in self.sources]
         issues += job_graph_issues(self.feeds, self.jobs)
         if issues:
             text = "; ".join(message for _path, message in issues)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -20,9 +20,9 @@ from pvt_dagster.config.jobs import (
 from pvt_dagster.errors import ProcessingError
 from pvt_dagster.ledger.keys import slugify
 
-Frames = Mapping[str, pd.DataFrame]
-ScriptResult = pd.DataFrame | dict[str, pd.DataFrame]
-Script = Callable[[Frames, dict[str, Any]], ScriptResult]
+Frames: TypeAlias = Mapping[str, pd.DataFrame]
+ScriptResult: TypeAlias = pd.DataFrame | dict[str, pd.DataFrame]
+Script: TypeAlias = Callable[[Frames, dict[str, Any]], ScriptResult]
 BLANK_VALUE = "blank"  # the file name part of empty values in split_by
 
 
