@@ -336,6 +336,11 @@ class JobRef(BaseModel):
         """Whether the input ``name`` is one of the client's feeds (else it is a job)."""
         return name in self.client_config.feeds
 
+    def sibling(self, name: str) -> JobRef:
+        """Another job of the same client; KeyError if unknown."""
+        return JobRef(client=self.client, name=name, config=self.client_config.jobs[name],
+                      client_config=self.client_config)
+
     def upstream_jobs(self) -> list[str]:
         """The jobs this job reads, in input order."""
         return [v for v in self.config.all_inputs
