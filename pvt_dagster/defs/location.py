@@ -14,7 +14,7 @@ from pvt_dagster.defs.processing import (
     OUTPUTS_IO_MANAGER,
     JobOutputsIOManager,
     build_job_asset,
-    build_processing_job,
+    build_processing_jobs,
 )
 from pvt_dagster.defs.processing_sensors import build_job_sensor
 from pvt_dagster.defs.resources import PvtIntakeResource
@@ -41,12 +41,11 @@ def build_location(config: PvtConfig) -> dg.Definitions:
             sensors.append(build_discovery_sensor(
                 client, source_name, feeds, client_config.polling.interval_seconds,
                 [jobs[job_name(f)] for f in feeds]))
-    processing: list[dg.UnresolvedAssetJobDefinition] = []
-    for job in config.jobs():
-        assets.append(build_job_asset(job))
-        processing.append(build_processing_job(job))
+    assets += [build_job_asset(job) for job in config.jobs()]
+    processing = build_processing_jobs(config.jobs(), assets, resources)
+    for job, target in zip(config.jobs(), processing, strict=True):
         sensors.append(build_job_sensor(job, job.client_config.polling.interval_seconds,
-                                        processing[-1]))
+                                        target))
     sensors.append(build_dispatch_sensor(config.notify.dispatch_seconds))
     if jobs:
         sensors.append(build_run_failure_sensor(list(jobs.values())))

@@ -133,7 +133,18 @@ def build_job_asset(job: JobRef) -> dg.AssetsDefinition:
     return job_asset
 
 
-def build_processing_job(job: JobRef) -> dg.UnresolvedAssetJobDefinition:
+def build_processing_jobs(jobs: list[JobRef], assets: list[dg.AssetsDefinition],
+                          resources: dict[str, Any]) -> list[dg.JobDefinition]:
+    """The Dagster job of each processing job, resolved against every asset (a job's asset
+    depends on feed stages and other jobs)."""
+    unresolved = [_processing_job(job) for job in jobs]
+    if not unresolved:
+        return []
+    defs = dg.Definitions(assets=assets, jobs=unresolved, resources=resources)
+    return [defs.resolve_job_def(processing_job_name(job)) for job in jobs]
+
+
+def _processing_job(job: JobRef) -> Any:
     """The Dagster job that builds one partition of one processing job (and nothing else)."""
     return dg.define_asset_job(
         name=processing_job_name(job),

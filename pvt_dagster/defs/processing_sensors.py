@@ -20,7 +20,7 @@ from pvt_dagster.pipeline.job_schedule import due_runs
 
 
 def build_job_sensor(job: JobRef, interval_seconds: int,
-                     target: dg.UnresolvedAssetJobDefinition) -> dg.SensorDefinition:
+                     target: dg.JobDefinition) -> dg.SensorDefinition:
     """The sensor that runs ``job`` when its inputs change."""
     partitions_name = job_partitions_name(job)
     partitions = dg.DynamicPartitionsDefinition(name=partitions_name)
