@@ -89,11 +89,14 @@ def _earliest(left: pd.Series, right: pd.Series, column: str) -> pd.Series:
 def merge(frames: Frames, options: dict[str, Any]) -> pd.DataFrame:
     """Join the inputs on ``on`` (``how``: outer by default); ``earliest`` ends as the earlier
     of the sides' times; other columns that several inputs have get their input's suffix (by
-    default the first input keeps its names and the others get ``_<input>``)."""
+    default the first input keeps its names and the others get ``_<input>``). With one input
+    so far (a preliminary daily merge), its rows as they are."""
     opts = MergeOptions.model_validate(options)
     names = list(frames)
-    if len(names) < 2:
-        raise ProcessingError("merge: needs at least two inputs")
+    if not names:
+        raise ProcessingError("merge: no input")
+    if len(names) == 1:
+        return frames[names[0]].copy()
     suffixes = opts.suffixes or ["", *(f"_{n}" for n in names[1:])]
     if len(suffixes) != len(names):
         raise ProcessingError(f"merge: {len(suffixes)} suffixes for {len(names)} inputs")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +34,7 @@ clients:
         pattern: "fund_b_*.csv"
         decrypt: none
         columns: {{isin: {{required: true, pii: false}}, nav: {{pii: false}}}}
-    jobs:
+{extra_feeds}    jobs:
       stamp_a: {{script: "builtin:add_timestamp", input: nav_a}}
       stamp_b: {{script: "builtin:add_timestamp", input: nav_b}}
       zscore_a: {{script: "builtin:zscore", input: stamp_a, options: {{column: nav}}}}
@@ -90,18 +91,35 @@ class FundsEnv:
             intake.close()
 
 
-def write_funds_config(root: Path, *, table_url: str, extra: str = "") -> Path:
-    """The funds config in ``root`` (its table on ``table_url``); ``extra`` adds jobs."""
+def write_funds_config(root: Path, *, table_url: str, extra: str = "",
+                       extra_feeds: str = "") -> Path:
+    """The funds config in ``root`` (its table on ``table_url``); ``extra`` adds jobs and
+    ``extra_feeds`` feeds (YAML indented as the others)."""
     (root / "inbox").mkdir(exist_ok=True)
     path = root / "pvt.yaml"
-    path.write_text(FUNDS_CONFIG.format(root=root, table_url=table_url, extra=extra),
-                    encoding="utf-8")
+    path.write_text(FUNDS_CONFIG.format(root=root, table_url=table_url, extra=extra,
+                                        extra_feeds=extra_feeds), encoding="utf-8")
     return path
 
 
+@contextmanager
+def dagster_home(root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dg.DagsterInstance]:
+    """The instance of ``$DAGSTER_HOME`` (set to ``root/dagster``): the one ``pvt replay``
+    uses too, so the test sees its runs."""
+    home = root / "dagster"
+    home.mkdir(exist_ok=True)
+    (home / "dagster.yaml").write_text("telemetry: {enabled: false}\n", encoding="utf-8")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    instance = dg.DagsterInstance.get()
+    try:
+        yield instance
+    finally:
+        instance.dispose()
+
+
 @pytest.fixture
-def funds_env(tmp_path: Path) -> Iterator[FundsEnv]:
-    """The funds example with its table in a SQLite file, on a test Dagster instance."""
+def funds_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FundsEnv]:
+    """The funds example with its table in a SQLite file, on the instance in DAGSTER_HOME."""
     path = write_funds_config(tmp_path, table_url=f"sqlite:///{tmp_path / 'warehouse.db'}")
-    with dg.instance_for_test() as instance:
+    with dagster_home(tmp_path, monkeypatch) as instance:
         yield FundsEnv(tmp_path, path, instance)
