@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import re
 
-from pvt_dagster.comms.pii import mask_pii
-from pvt_dagster.validation.masking import mask_value
+from pvt_dagster.masking import mask_pii, mask_value
 
 _QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
 MAX_TEXT = 300

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from pvt_dagster.errors import ProcessingError
+from pvt_dagster.fsutil import FILE_MODE, private_temp_beside
 
 
 def arrow_table(frame: pd.DataFrame) -> pa.Table:
@@ -36,14 +36,12 @@ def arrow_table(frame: pd.DataFrame) -> pa.Table:
 
 @contextlib.contextmanager
 def _atomic(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path``, renamed to it when the block succeeds."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    """A private temporary path beside ``path``, renamed to it when the block succeeds."""
+    fd, tmp = private_temp_beside(path)
     os.close(fd)
-    tmp = Path(name)
     try:
         yield tmp
-        os.chmod(tmp, 0o600)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -3,7 +3,7 @@ its status (success, preliminary, error), rows, output, the inputs it was built 
 their fingerprint, which tells when to run it again), the error, and the run that wrote it.
 
 Revision ID: 0009_processing_jobs
-Revises: 0007_stage_outputs
+Revises: 0008_faults
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_processing_jobs"
-down_revision = "0007_stage_outputs"
+down_revision = "0008_faults"
 branch_labels = None
 depends_on = None
 
