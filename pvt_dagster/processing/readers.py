@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from pvt_dagster.errors import ProcessingError
 
-_ROW_PROBLEM = re.compile(r"(Row #\d+: Expected \d+ columns, got \d+)")
+_ROW_PROBLEM = re.compile(r"((?:Row #\d+: )?Expected \d+ columns, got \d+)")
 
 
 def read_text_csv(path: Path, *, label: str) -> pd.DataFrame:

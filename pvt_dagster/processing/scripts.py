@@ -40,6 +40,9 @@ def load_script(ref: str) -> LoadedScript:
         raise ScriptError(f"script {ref} is not package.module:function")
     try:
         module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:  # a name of code, never data: shown as it is
+        raise ScriptError(f"script {ref}: module {module_name} does not import (no module "
+                          f"named {exc.name})") from None
     except Exception as exc:  # any import-time error of the client's code
         raise ScriptError(f"script {ref}: module {module_name} does not import "
                           f"({describe_exception(exc)})") from None
