@@ -117,3 +117,12 @@ def test_custom_scripts_must_import(tmp_path: Path) -> None:
          "script pvt_dagster_tests.processing.scripts:no_such_function: module "
          "pvt_dagster_tests.processing.scripts has no function no_such_function"),
     ]
+
+
+def test_the_funds_example_passes_config_check() -> None:
+    path = Path(__file__).resolve().parents[2] / "examples" / "funds.yaml"
+    report = check_config(path)
+    assert report.errors == [] and report.warnings == []
+    assert report.config is not None
+    assert [j.name for j in report.config.jobs()] == ["stamp_a", "stamp_b", "zscore_a",
+                                                      "zscore_b", "merged", "folder_pair"]
