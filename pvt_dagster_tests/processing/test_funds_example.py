@@ -119,6 +119,14 @@ def test_the_notes_example_runs_end_to_end(table_env: tuple[FundsEnv, str]) -> N
     metadata = materialization.metadata
     assert metadata["status"].value == "success" and metadata["rows"].value == 5
     assert isinstance(metadata["seconds"].value, float)
+    (output,) = env.instance.all_logs(merged_row.run_id or "",
+                                      of_type=dg.DagsterEventType.STEP_OUTPUT)
+    assert output.dagster_event is not None
+    type_check = output.dagster_event.step_output_data.type_check_data
+    assert type_check is not None and type_check.success  # the dagster-pandas type's check
+    summary = type_check.metadata["summary"].value
+    assert "| nav | float64 | 1 |" in str(summary)  # statistics: B-only fund has no nav
+    assert "US0000000001" not in str(summary)  # no text value is shown
     intake.close()
 
 
@@ -141,6 +149,10 @@ def test_preliminary_then_success_and_a_restart_of_only_the_merge(
     assert set(listed[("merged", day)]) == {"client", "job", "partition", "status", "rows",
                                             "output", "updated_at", "error"}
     assert listed[("merged", day)]["updated_at"].endswith("Z")
+    assert main(["--config", str(funds_env.config_path), "jobs"]) == 0
+    table = capsys.readouterr().out
+    (line,) = [x for x in table.splitlines() if x.startswith("funds/merged ")]
+    assert line.split()[1:3] == [day, "preliminary"]
 
     funds_env.deliver("fund_b_1.csv", FUND_B)
     ran = run_all_jobs(defs, funds_env.instance, intake, "funds")
