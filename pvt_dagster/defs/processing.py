@@ -24,6 +24,7 @@ from pvt_dagster.defs.names import (
     processing_job_name,
 )
 from pvt_dagster.defs.resources import PvtIntakeResource
+from pvt_dagster.errors import translated_errors
 from pvt_dagster.pipeline.jobs import run_job_partition
 from pvt_dagster.processing import DTYPE_TESTS
 
@@ -123,8 +124,9 @@ def build_job_asset(job: JobRef) -> dg.AssetsDefinition:
               io_manager_key=OUTPUTS_IO_MANAGER)
     def job_asset(context: dg.AssetExecutionContext, pvt: PvtIntakeResource) -> dg.Output:
         """Build one partition of the job and report its status, rows, seconds and output."""
-        result = run_job_partition(pvt.get(), job, context.partition_key,
-                                   run_id=context.run.run_id)
+        with translated_errors(job.name):
+            result = run_job_partition(pvt.get(), job, context.partition_key,
+                                       run_id=context.run.run_id)
         if result.plan.missing:
             context.log.warning(f"{context.partition_key}: preliminary, still missing "
                                 f"{', '.join(result.plan.missing)}")

@@ -15,7 +15,7 @@ import dagster as dg
 from pvt_dagster.config.models import JobRef
 from pvt_dagster.defs.names import job_partitions_name, job_run_tags, job_sensor_name
 from pvt_dagster.defs.resources import PvtIntakeResource
-from pvt_dagster.errors import PvtError, one_line
+from pvt_dagster.errors import PvtError, one_line, translated_errors
 from pvt_dagster.pipeline.job_schedule import due_runs
 
 
@@ -33,7 +33,8 @@ def build_job_sensor(job: JobRef, interval_seconds: int,
                    pvt: PvtIntakeResource) -> dg.SensorResult | dg.SkipReason:
         """Request a run per due partition; never fails the tick for one job's problem."""
         try:
-            due = due_runs(pvt.get(), job)
+            with translated_errors(job_sensor_name(job)):
+                due = due_runs(pvt.get(), job)
         except PvtError as exc:
             context.log.warning(f"{job.qualified_name}: inputs not checked: {one_line(exc)}")
             return dg.SkipReason(f"inputs not checked: {one_line(exc)}")

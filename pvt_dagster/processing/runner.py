@@ -13,9 +13,9 @@ import pandas as pd
 
 from pvt_dagster.config.jobs import OutputColumn
 from pvt_dagster.errors import ProcessingError, ScriptError
+from pvt_dagster.masking import mask_message
 from pvt_dagster.processing.builtins import Frames
 from pvt_dagster.processing.contract import check_contract
-from pvt_dagster.processing.masking import describe_exception
 from pvt_dagster.processing.scripts import LoadedScript
 
 #: The label of a script's only output frame (split scripts label theirs by value).
@@ -64,7 +64,8 @@ def run_script(script: LoadedScript, frames: Frames, options: Mapping[str, Any],
     except ProcessingError:
         raise
     except Exception as exc:  # the client's code, or pandas: translated and masked
-        raise ScriptError(f"{script.label} raised {describe_exception(exc)}") from None
+        raise ScriptError(f"{script.label} raised {type(exc).__name__}: "
+                          f"{mask_message(str(exc))}") from None
     labelled, split = _as_frames(result, script)
     check_contract(labelled, columns, job=job)
     return ScriptOutput(labelled, split, time.perf_counter() - started)

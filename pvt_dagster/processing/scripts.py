@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from pvt_dagster.config.jobs import BUILTIN_PREFIX
 from pvt_dagster.errors import ScriptError
+from pvt_dagster.masking import mask_message
 from pvt_dagster.processing.builtins import BUILTINS, Script
-from pvt_dagster.processing.masking import describe_exception
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def load_script(ref: str) -> LoadedScript:
                           f"named {exc.name})") from None
     except Exception as exc:  # any import-time error of the client's code
         raise ScriptError(f"script {ref}: module {module_name} does not import "
-                          f"({describe_exception(exc)})") from None
+                          f"({type(exc).__name__}: {mask_message(str(exc))})") from None
     function = getattr(module, function_name, None)
     if not callable(function):
         raise ScriptError(f"script {ref}: module {module_name} has no function "
