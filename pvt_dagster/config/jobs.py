@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from pvt_dagster.config.base import Model
 from pvt_dagster.config.delivery import DeliveryTarget
 from pvt_dagster.config.yamlsource import KeyPath
+
+if TYPE_CHECKING:
+    from pvt_dagster.config.models import ClientConfig
 
 BUILTIN_PREFIX = "builtin:"
 _CUSTOM = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
@@ -145,6 +149,30 @@ class JobConfig(Model):
         """A built-in's options as their model (None for a custom script)."""
         builtin = self.builtin
         return BUILTIN_OPTIONS[builtin].model_validate(self.options) if builtin else None
+
+
+@dataclass(frozen=True)
+class JobRef:
+    """A processing job together with its client's name and config."""
+
+    client: str
+    name: str
+    config: JobConfig
+    client_config: ClientConfig
+
+    @property
+    def qualified_name(self) -> str:
+        """``client/job``, as the command line names it."""
+        return f"{self.client}/{self.name}"
+
+    def input_is_feed(self, name: str) -> bool:
+        """Whether the input ``name`` is one of the client's feeds (else it is a job)."""
+        return name in self.client_config.feeds
+
+    def sibling(self, name: str) -> JobRef:
+        """Another job of the same client; KeyError if unknown."""
+        return JobRef(client=self.client, name=name, config=self.client_config.jobs[name],
+                      client_config=self.client_config)
 
 
 def _option_problem(error: Any) -> str:

@@ -48,7 +48,7 @@ from pvt_dagster.config.delivery import (
     S3Target,
     TableTarget,
 )
-from pvt_dagster.config.jobs import FolderInput, JobConfig, job_graph_issues
+from pvt_dagster.config.jobs import FolderInput, JobConfig, JobRef, job_graph_issues
 from pvt_dagster.config.notify import (
     EmailConfig,
     NotifyConfig,
@@ -316,32 +316,3 @@ class FeedRef(BaseModel):
         """The feed's effective constraints."""
         return self.client_config.feed_constraints(self.config)
 
-
-class JobRef(BaseModel):
-    """A processing job together with its client's name and config."""
-
-    model_config = ConfigDict(frozen=True)
-
-    client: str
-    name: str
-    config: JobConfig
-    client_config: ClientConfig
-
-    @property
-    def qualified_name(self) -> str:
-        """``client/job``, as the command line names it."""
-        return f"{self.client}/{self.name}"
-
-    def input_is_feed(self, name: str) -> bool:
-        """Whether the input ``name`` is one of the client's feeds (else it is a job)."""
-        return name in self.client_config.feeds
-
-    def sibling(self, name: str) -> JobRef:
-        """Another job of the same client; KeyError if unknown."""
-        return JobRef(client=self.client, name=name, config=self.client_config.jobs[name],
-                      client_config=self.client_config)
-
-    def upstream_jobs(self) -> list[str]:
-        """The jobs this job reads, in input order."""
-        return [v for v in self.config.all_inputs
-                if isinstance(v, str) and v in self.client_config.jobs]
