@@ -39,6 +39,9 @@ so that callers, the ledger and the Dagster UI see one readable line without PII
     ├── RuleError                   a rule cannot be evaluated (a custom rule raised, bad result)
     ├── ScrubError                  a scrub action cannot be applied
     ├── DeliveryError               a delivery target could not be written
+    ├── ProcessingError             a processing job produced no output
+    │   ├── ScriptError             its script cannot be loaded, raised, or returned no frame
+    │   └── ContractError           its output breaks the job's columns contract
     ├── NotifyError                 a message could not be sent on a channel (comms)
     │   ├── ChannelUnavailableError the channel is down or refused for now; retried with backoff
     │   └── ChannelRejectedError    the channel refused the message for good (bad address, request)
@@ -221,6 +224,19 @@ class ScrubError(PvtError):
 
 class DeliveryError(PvtError):
     """A delivery target could not be written."""
+
+
+class ProcessingError(PvtError):
+    """A processing job could not produce its output (an input is unreadable, a script
+    failed, the output breaks its contract)."""
+
+
+class ScriptError(ProcessingError):
+    """A job's script cannot be loaded, raised, or returned something that is not a frame."""
+
+
+class ContractError(ProcessingError):
+    """A job's output breaks its ``columns`` contract (missing column, dtype, nulls)."""
 
 
 class NotifyError(PvtError):

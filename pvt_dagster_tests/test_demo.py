@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import dagster as dg
 import pytest
 import requests
 
@@ -27,12 +28,14 @@ from pvt_dagster.cli import main
 from pvt_dagster.comms import Dispatcher
 from pvt_dagster.config import load_config
 from pvt_dagster.decrypt import Keystore
+from pvt_dagster.definitions import build_definitions
 from pvt_dagster.demo.services import SF_PORT_ENV, SMTP_PORT_ENV, DemoServices
 from pvt_dagster.errors import DemoError
 from pvt_dagster.ledger.timeutil import utcnow
 from pvt_dagster.masking import has_pii
 from pvt_dagster.pipeline import Intake
 from pvt_dagster_tests.support.flow import poll, run_file
+from pvt_dagster_tests.support.jobs_flow import run_all_jobs
 from pvt_dagster_tests.support.servers.common import free_port, wait_for_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -86,6 +89,25 @@ def test_demo_files_end_as_promised(demo_dir: Path) -> None:
     assert counts[failing.key]["failure"] == 1
     daily = list((demo_dir / "out" / "acme").glob("members_*.csv"))
     assert len(daily) == 1 and len(daily[0].read_text().splitlines()) == 1 + 24 + 24
+    intake.close()
+
+
+def test_demo_job_chain_follows_the_members_feed(demo_dir: Path) -> None:
+    intake = Intake.from_path(demo_dir / "pvt.yaml")
+    _run_demo_files(intake)
+    defs = build_definitions(str(demo_dir / "pvt.yaml"))
+    graph = defs.resolve_asset_graph()
+    stamped = graph.get(dg.AssetKey(["acme", "members_stamped"]))
+    assert {tuple(k.path) for k in stamped.parent_keys} == {
+        ("acme", "members", "members_delivered")}
+    with dg.instance_for_test() as instance:
+        ran = run_all_jobs(defs, instance, intake, "acme")
+    assert sorted({o.job for o in ran}) == ["acme/members_by_state", "acme/members_stamped"]
+    assert all(o.success for o in ran)
+    rows = {(r.job, r.status) for r in intake.ledger.job_outputs(client="acme")}
+    assert rows == {("members_stamped", "success"), ("members_by_state", "success")}
+    by_state = list((demo_dir / "out" / "acme" / "by_state").glob("*.csv"))
+    assert sum(len(p.read_text().splitlines()) - 1 for p in by_state) == 24 + 24
     intake.close()
 
 

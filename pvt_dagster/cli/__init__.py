@@ -14,6 +14,7 @@ from pvt_dagster.cli import (
     errors_cmd,
     files,
     holds_cmd,
+    jobs_cmd,
     keys_cmd,
     ledger_cmd,
     messages_cmd,
@@ -37,7 +38,7 @@ EXIT_OK, EXIT_BAD, EXIT_USAGE, EXIT_ENV = 0, 1, 2, 3
 
 #: Every command module; each adds its sub-commands in ``register(sub)``.
 COMMANDS = [demo_cmd, config_cmd, files, ledger_cmd, rules_cmd, keys_cmd, replay_cmd, messages_cmd,
-            sources_cmd, holds_cmd, errors_cmd]
+            sources_cmd, holds_cmd, errors_cmd, jobs_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:

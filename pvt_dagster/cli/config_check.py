@@ -1,6 +1,7 @@
 """``pvt config check``: the config's own checks (``config.check``) plus those that need the
 managers: rule names against the validation catalogue, regexes, list files, custom functions,
-date formats, scrub steps, and the keys feeds name in the keystore."""
+date formats, scrub steps, the keys feeds name in the keystore, and processing jobs' custom
+scripts (they must import)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from pvt_dagster.config.paths import walk
 from pvt_dagster.config.yamlsource import KeyPath
 from pvt_dagster.decrypt.inventory import key_problems, key_uses
 from pvt_dagster.decrypt.keystore import Keystore
-from pvt_dagster.errors import ConfigError, KeystoreError
+from pvt_dagster.errors import ConfigError, KeystoreError, PvtError
+from pvt_dagster.processing.scripts import load_script
 from pvt_dagster.validation.catalogue import BUILTIN_LISTS, BUILTIN_PATTERNS, column_slug
 from pvt_dagster.validation.valuerules import (
     ISO_DATE,
@@ -37,6 +39,7 @@ def check_config(path: str | Path | None = None) -> ConfigReport:
     if report.config is not None:
         _check_rules(report.config, report)
         _check_keys(report.config, report)
+        _check_scripts(report.config, report)
         report.sort()
     return report
 
@@ -153,3 +156,13 @@ def _check_keys(config: PvtConfig, report: ConfigReport) -> None:
             keystore.stop_agent()
     for problem in problems:
         (report.error if problem.level == "error" else report.warn)(problem.path, problem.message)
+
+
+def _check_scripts(config: PvtConfig, report: ConfigReport) -> None:
+    """Every processing job's custom ``package.module:function`` script imports."""
+    for job in config.jobs():
+        if job.config.builtin is None:
+            try:
+                load_script(job.config.script)
+            except PvtError as exc:
+                report.error(("clients", job.client, "jobs", job.name, "script"), str(exc))

@@ -19,7 +19,9 @@ def cmd_config_check(args: argparse.Namespace) -> int:
         print(f"error: {issue}")
     if report.ok:
         feeds = report.config.feeds() if report.config else []
-        print(f"ok: {len(feeds)} feed(s) in {report.config.path if report.config else '?'}")
+        jobs = report.config.jobs() if report.config else []
+        print(f"ok: {len(feeds)} feed(s), {len(jobs)} job(s) in "
+              f"{report.config.path if report.config else '?'}")
         return 0
     print(f"{len(report.errors)} error(s)")
     return 1

@@ -1,6 +1,6 @@
-"""``pvt replay KEY [--from STAGE]`` and ``pvt ingest C/F FILE``: operator actions that run a
-file's feed job in the Dagster instance of ``$DAGSTER_HOME`` (the one the UI shows), showing
-each stage as it ends."""
+"""``pvt replay KEY [--from STAGE]``, ``pvt replay CLIENT/JOB [PARTITION]`` and ``pvt ingest C/F
+FILE``: operator actions that run a file's feed job, or a processing job's partitions (never
+the feed stages), in the Dagster instance of ``$DAGSTER_HOME`` (the one the UI shows)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from pathlib import Path
 
 from pvt_dagster.cli.keys_cmd import acting_user
 from pvt_dagster.cli.parsing import Subparsers
-from pvt_dagster.defs.launch import dagster_instance, run_file_job
+from pvt_dagster.defs.launch import dagster_instance, run_file_job, run_job_partition_run
 from pvt_dagster.defs.location import build_location
 from pvt_dagster.defs.names import TAG_FORCE, TAG_REPLAY
 from pvt_dagster.domain import STAGES
+from pvt_dagster.errors import UsageError
 from pvt_dagster.pipeline import Intake
+from pvt_dagster.pipeline.job_inputs import plan_job
 from pvt_dagster.pipeline.replay import FileToRun, prepare_ingest, prepare_replay
 
 OK_STATUSES = ("delivered",)
@@ -46,11 +48,49 @@ def _run(intake: Intake, todo: FileToRun, what: str, tags: dict[str, str]) -> in
 
 
 def cmd_replay(intake: Intake, args: argparse.Namespace) -> int:
-    """Rebuild a file's outputs from the vault, from STAGE on (default: decrypted)."""
+    """Rebuild a file's outputs from the vault, from STAGE on (default: decrypted); or, for
+    ``client/job``, rebuild the job's partition (or all its partitions) from its inputs."""
     dagster_instance()  # before anything is recorded: no instance, no replay
-    todo = prepare_replay(intake, args.key, from_stage=args.from_stage, user=acting_user(),
+    if args.key.count("/") == 1:
+        return _replay_job(intake, args)
+    if args.partition is not None:
+        raise UsageError("a PARTITION is given with client/job, not with a file key")
+    from_stage = args.from_stage or "decrypted"
+    todo = prepare_replay(intake, args.key, from_stage=from_stage, user=acting_user(),
                           force=args.force)
-    return _run(intake, todo, "replayed", {TAG_REPLAY: args.from_stage})
+    return _run(intake, todo, "replayed", {TAG_REPLAY: from_stage})
+
+
+def _replay_job(intake: Intake, args: argparse.Namespace) -> int:
+    """Run a processing job again for one partition, or for every partition with input;
+    exit 1 if one of them ends in error."""
+    client, _, name = args.key.partition("/")
+    if client not in intake.config.clients or name not in intake.config.clients[client].jobs:
+        raise UsageError(f"unknown job {args.key} (a job is client/job, a file client/feed/...)")
+    if args.from_stage is not None or args.force:
+        raise UsageError("--from and --force are for file keys; a job always runs from its "
+                         "inputs, and holds never apply to jobs")
+    job = intake.config.job(client, name)
+    plans = plan_job(intake, job)
+    partitions = [args.partition] if args.partition is not None else list(plans)
+    for partition in partitions:
+        if partition not in plans:
+            known = ", ".join(list(plans)[:5]) or "none yet"
+            raise UsageError(f"{args.key} has no input for partition {partition} "
+                             f"(partitions with input: {known})")
+    intake.ledger.record_operator_action(action="replay", target=args.key, user=acting_user(),
+                                         details={"partitions": partitions})
+    defs, instance = build_location(intake.config), dagster_instance()
+    failed = 0
+    for partition in partitions:
+        run = run_job_partition_run(defs, instance, job, partition, tags={TAG_REPLAY: "job"})
+        row = intake.ledger.job_output(client, name, partition)
+        status = row.status if row is not None else "error"
+        print(f"replayed {args.key} {partition}: {status} (run {run.run_id})")
+        if row is not None and row.error:
+            print(f"  error: {row.error}")
+        failed += status == "error"
+    return 1 if failed else 0
 
 
 def cmd_ingest(intake: Intake, args: argparse.Namespace) -> int:
@@ -65,13 +105,17 @@ def cmd_ingest(intake: Intake, args: argparse.Namespace) -> int:
 
 def register(sub: Subparsers) -> None:
     """Add ``pvt replay`` and ``pvt ingest``."""
-    replay = sub.add_parser("replay", help="run a file's stages again, as a Dagster run")
-    replay.add_argument("key")
-    replay.add_argument("--from", dest="from_stage", default="decrypted", choices=STAGES,
-                        help="first stage to run again (default: decrypted; raw transfers "
-                             "a file again that never reached the vault)")
+    replay = sub.add_parser("replay", help="run a file's stages, or a processing job, again, "
+                                           "as a Dagster run")
+    replay.add_argument("key", help="a file key (client/feed/...) or a job (client/job)")
+    replay.add_argument("partition", nargs="?",
+                        help="with client/job: the partition to run (default: every "
+                             "partition that has input)")
+    replay.add_argument("--from", dest="from_stage", default=None, choices=STAGES,
+                        help="first stage of a file to run again (default: decrypted; raw "
+                             "transfers a file again that never reached the vault)")
     replay.add_argument("--force", action="store_true",
-                        help="run even though the feed is on hold (recorded)")
+                        help="run a file even though its feed is on hold (recorded)")
     replay.set_defaults(run=cmd_replay, needs_intake=True)
     ingest = sub.add_parser("ingest", help="take in a file handed over by other means")
     ingest.add_argument("feed", help="client/feed")

@@ -30,7 +30,13 @@ def iso(moment: datetime) -> str:
 
 
 def asset_url(base: str, message: MessageRecord) -> str | None:
-    """The Dagster UI page of the message's asset and partition (the file), if it has one."""
+    """The Dagster UI page of the message's asset and partition (the file, or a processing
+    job's partition), if it has one."""
+    partition = message.details.get("partition") if message.stage == "job" else None
+    if message.client and message.feed and isinstance(partition, str):
+        path = "/".join(quote(part, safe="") for part in (message.client, message.feed))
+        query = urlencode({"view": "partitions", "partition": partition})
+        return f"{base.rstrip('/')}/assets/{path}?{query}"
     if not (message.client and message.feed and message.file_key):
         return None
     stage = message.stage if message.stage in STAGES else "raw"

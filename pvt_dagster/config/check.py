@@ -112,7 +112,9 @@ def _check_clients(config: PvtConfig, report: ConfigReport) -> None:
                 report.error((*feed_at, "pattern"),
                              f"feed {earlier} has the same source and pattern and comes first, "
                              "so this feed can never match a file")
-            if not feed.deliver:
+            read_by_jobs = any(name == value for job in client.jobs.values()
+                               for value in job.all_inputs)
+            if not feed.deliver and not read_by_jobs:
                 report.warn(feed_at, "no deliver targets: its files are checked and scrubbed "
                                      "but delivered nowhere")
             for index, target in enumerate(feed.deliver):

@@ -206,10 +206,9 @@ def validation_issues(
     entries = [e for e in entries if e.error["type"] != "missing" or e.path not in misspelt]
     issues: list[ConfigIssue] = []
     for entry in _pick_union_members(entries, smap, issues):
-        if entry.error["type"] == "undeclared_source":
-            for feed, source in entry.error["ctx"]["refs"]:
-                issues.append(smap.issue((*entry.path, "feeds", feed, "source"),
-                                         _undeclared(source)))
+        if entry.error["type"] == "client_references":
+            for path, message in entry.error["ctx"]["issues"]:
+                issues.append(smap.issue((*entry.path, *path), message))
             continue
         issues.append(smap.issue(entry.path, _message(entry.error, entry.path, root)))
     unique = list(dict.fromkeys([*issues, *raw_reference_issues(raw, smap)]))

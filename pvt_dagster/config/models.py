@@ -48,6 +48,7 @@ from pvt_dagster.config.delivery import (
     S3Target,
     TableTarget,
 )
+from pvt_dagster.config.jobs import FolderInput, JobConfig, JobRef, job_graph_issues
 from pvt_dagster.config.notify import (
     EmailConfig,
     NotifyConfig,
@@ -73,6 +74,7 @@ from pvt_dagster.config.sources import (
     SourceConfig,
     parse_after_transfer,
 )
+from pvt_dagster.config.yamlsource import KeyPath
 
 __all__ = [
     "IDENTIFIER",
@@ -98,9 +100,12 @@ __all__ = [
     "FileRuleConfig",
     "FixedColumn",
     "FixedWidthFormat",
+    "FolderInput",
     "FtpSource",
     "HttpSource",
     "ImapSource",
+    "JobConfig",
+    "JobRef",
     "Keep",
     "KeyChoice",
     "KeyRule",
@@ -210,15 +215,20 @@ class ClientConfig(Model):
     transfer: TransferConfig = Field(default_factory=TransferConfig)  # retries of a transfer
     recovery: RecoveryConfig = Field(default_factory=RecoveryConfig)  # re-runs of stranded files
     feeds: dict[Name, FeedConfig] = Field(default_factory=dict)
+    jobs: dict[Name, JobConfig] = Field(default_factory=dict)  # see config/jobs.py
 
     @model_validator(mode="after")
     def _references(self) -> ClientConfig:
-        # One error for all bad references; ``ctx["refs"]`` lets the loader place each one.
-        refs = [(name, feed.source) for name, feed in self.feeds.items()
-                if feed.source not in self.sources]
-        if refs:
-            text = "; ".join(f"feed {f}: source {s!r} is not declared" for f, s in refs)
-            raise PydanticCustomError("undeclared_source", "{text}", {"text": text, "refs": refs})
+        # One error for all bad references; ``ctx["issues"]`` (key path under the client,
+        # message) lets the loader place each one on its line.
+        issues: list[tuple[KeyPath, str]] = [
+            (("feeds", name, "source"), f"source '{feed.source}' is not declared in this client")
+            for name, feed in self.feeds.items() if feed.source not in self.sources]
+        issues += job_graph_issues(self.feeds, self.jobs)
+        if issues:
+            text = "; ".join(message for _path, message in issues)
+            raise PydanticCustomError("client_references", "{text}",
+                                      {"text": text, "issues": issues})
         return self
 
     def feed_constraints(self, feed: FeedConfig) -> Constraints:
@@ -268,6 +278,17 @@ class PvtConfig(Model):
             for f, feed in client.feeds.items()
         ]
 
+    def jobs(self) -> list[JobRef]:
+        """Every processing job of every client, in config order."""
+        return [JobRef(client=c, name=j, config=job, client_config=client)
+                for c, client in self.clients.items() for j, job in client.jobs.items()]
+
+    def job(self, client: str, job: str) -> JobRef:
+        """One job by client and job name; KeyError if unknown."""
+        client_config = self.clients[client]
+        return JobRef(client=client, name=job, config=client_config.jobs[job],
+                      client_config=client_config)
+
     def feed(self, client: str, feed: str) -> FeedRef:
         """One feed by client and feed name; KeyError if unknown."""
         client_config = self.clients[client]
@@ -294,3 +315,4 @@ class FeedRef(BaseModel):
     def constraints(self) -> Constraints:
         """The feed's effective constraints."""
         return self.client_config.feed_constraints(self.config)
+

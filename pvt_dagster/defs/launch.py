@@ -12,11 +12,15 @@ from pathlib import Path
 
 import dagster as dg
 
-from pvt_dagster.config.models import FeedRef
+from pvt_dagster.config.models import FeedRef, JobRef
 from pvt_dagster.defs.names import (
     asset_key_path,
+    job_dagster_partition,
     job_name,
+    job_partitions_name,
+    job_run_tags,
     partitions_name,
+    processing_job_name,
     run_tags,
 )
 from pvt_dagster.domain import STAGES
@@ -39,7 +43,7 @@ class StepOutcome:
 
 @dataclass(frozen=True)
 class FileRun:
-    """A finished run of one file's job."""
+    """A finished run of one file's job (or of one partition of a processing job)."""
 
     run_id: str
     success: bool
@@ -77,6 +81,20 @@ def run_file_job(defs: dg.Definitions, instance: dg.DagsterInstance, feed: FeedR
         asset_selection=stage_selection(feed, from_stage),
         tags={**run_tags(feed, key), **(tags or {})}, raise_on_error=False,
         run_config=QUIET_CONSOLE)
+    return FileRun(result.run_id, result.success, _steps(instance, result.run_id))
+
+
+def run_job_partition_run(defs: dg.Definitions, instance: dg.DagsterInstance, job: JobRef,
+                          partition: str, *, tags: Mapping[str, str] | None = None) -> FileRun:
+    """Run one partition of a processing job's Dagster job in this process: only the job's
+    own asset, never the feed stages or other jobs (``partition``: a file key, a day or a
+    folder file)."""
+    partitions, shown = job_partitions_name(job), job_dagster_partition(job, partition)
+    if not instance.has_dynamic_partition(partitions, shown):
+        instance.add_dynamic_partitions(partitions, [shown])
+    result = defs.resolve_job_def(processing_job_name(job)).execute_in_process(
+        partition_key=shown, instance=instance, tags={**job_run_tags(job), **(tags or {})},
+        raise_on_error=False, run_config=QUIET_CONSOLE)
     return FileRun(result.run_id, result.success, _steps(instance, result.run_id))
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pvt_dagster import naming
-from pvt_dagster.config.models import FeedRef
+from pvt_dagster.config.jobs import partition_root
+from pvt_dagster.config.models import FeedRef, JobRef
 from pvt_dagster.naming import stage_asset_path
 
 TAG_FEED = "pvt/feed"
+TAG_JOB = "pvt/job"
 TAG_CLIENT = "pvt/client"
 TAG_FILE = "pvt/file"
 TAG_REPLAY = "pvt/replay"
@@ -57,3 +59,49 @@ def run_file_key(tags: Mapping[str, str]) -> str | None:
 def run_tags(feed: FeedRef, key: str) -> dict[str, str]:
     """Tags of a file's run; ``pvt/feed`` is what the one-run-per-feed limit keys on."""
     return {TAG_FEED: feed.qualified_name, TAG_CLIENT: feed.client, TAG_FILE: key}
+
+
+def job_asset_key_path(job: JobRef) -> list[str]:
+    """``[client, job]``."""
+    return [job.client, job.name]
+
+
+def job_partitions_name(job: JobRef) -> str:
+    """A job's dynamic partitions: its input feed's (``<client>__<feed>``) for per_file jobs
+    over a feed, else its own or its partitioning job's (``<client>__<job>``)."""
+    root = partition_root(job.name, job.client_config.feeds, job.client_config.jobs)
+    return f"{job.client}__{root.split(':', 1)[1]}"
+
+
+def _root_feed(job: JobRef) -> str | None:
+    """The feed whose files a job's partitions are (a per_file job over a feed), else None."""
+    kind, _, name = partition_root(job.name, job.client_config.feeds,
+                                   job.client_config.jobs).partition(":")
+    return f"{job.client}/{name}" if kind == "feed" else None
+
+
+def job_dagster_partition(job: JobRef, partition: str) -> str:
+    """The Dagster partition of a job's partition: a feed's file key told the feed's way
+    (``pvt_dagster.naming``); a day or a folder file as it is."""
+    return naming.partition_key(partition) if _root_feed(job) else partition
+
+
+def job_partition_of(job: JobRef, dagster_partition: str) -> str:
+    """A job's partition (a file key, a day or a folder file) from its Dagster partition."""
+    feed = _root_feed(job)
+    return naming.file_key_of(feed, dagster_partition) if feed else dagster_partition
+
+
+def processing_job_name(job: JobRef) -> str:
+    """The Dagster job that builds one partition of a processing job."""
+    return f"{job.client}__{job.name}__process"
+
+
+def job_sensor_name(job: JobRef) -> str:
+    """The sensor that runs a processing job when its inputs change."""
+    return f"{job.client}__{job.name}__inputs"
+
+
+def job_run_tags(job: JobRef) -> dict[str, str]:
+    """Tags of a processing job's runs."""
+    return {TAG_JOB: job.qualified_name, TAG_CLIENT: job.client}

@@ -1,5 +1,6 @@
-"""``pvt demo``: a demo config, a key pair, three PGP-encrypted member files (one clean, one
-with warnings only, one with a failing rule), a Salesforce token and a TLS certificate for the
+"""``pvt demo``: a demo config (a members feed and a chain of two processing jobs after it), a
+key pair, three PGP-encrypted member files (one clean, one with warnings only, one with a
+failing rule), a Salesforce token and a TLS certificate for the
 demo's local stand-ins, written once into a folder. All data is made up."""
 
 from __future__ import annotations
@@ -96,6 +97,20 @@ clients:
             scrub: [trim, lower]
         deliver:
           - {kind: daily_csv, dir: out/acme}
+    # Processing jobs (README "Processing jobs"): derived datasets built from delivered rows.
+    # Each runs on its own when its input changes; `pvt jobs` shows their statuses.
+    jobs:
+      members_stamped:                    # every delivered members file, stamped
+        script: builtin:add_timestamp
+        input: members
+        options: {column: time_started}
+      members_by_state:                   # one CSV per state and day: out/acme/by_state/
+        script: builtin:split_by
+        input: members_stamped
+        partition: daily
+        options: {column: state}
+        dir: out/acme/by_state
+        columns: {member_id: {dtype: string, non_null: true}, time_started: {dtype: string}}
 """
 
 

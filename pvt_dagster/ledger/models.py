@@ -318,3 +318,29 @@ class ErrorEntry(Base):
     error_class: Mapped[str] = mapped_column(String(100))
     category: Mapped[str] = mapped_column(String(20))
     message: Mapped[str] = mapped_column(Text)
+
+
+class JobOutput(Base):
+    """The last state of one partition of one processing job (0009_processing_jobs)."""
+
+    __tablename__ = "job_outputs"
+    __table_args__ = (
+        UniqueConstraint("client", "job", "partition", name="uq_job_outputs_partition"),
+        Index("ix_job_outputs_day", "client", "job", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client: Mapped[str] = mapped_column(NAME)
+    job: Mapped[str] = mapped_column(NAME)
+    partition: Mapped[str] = mapped_column(KEY)
+    day: Mapped[str | None] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20))
+    rows: Mapped[int | None] = mapped_column(BigInteger)
+    output: Mapped[str | None] = mapped_column(Text)
+    inputs: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    fingerprint: Mapped[str] = mapped_column(SHA)
+    error: Mapped[str | None] = mapped_column(Text)
+    run_id: Mapped[str | None] = mapped_column(String(100))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -7,14 +7,16 @@ from pvt_dagster.ledger import migrate
 from pvt_dagster.ledger.checks import ChecksMixin
 from pvt_dagster.ledger.events import EventsMixin
 from pvt_dagster.ledger.files import FilesMixin
+from pvt_dagster.ledger.jobs import JobsMixin
 from pvt_dagster.ledger.observations import ObservationsMixin
 from pvt_dagster.ledger.outbox import OutboxMixin
 from pvt_dagster.ledger.tracking import TrackingMixin
 
 
 class Ledger(FilesMixin, EventsMixin, ChecksMixin, OutboxMixin, ObservationsMixin,
-             TrackingMixin):
-    """The authoritative record: files, manifest chains, checks, scrubs, messages, actions."""
+             TrackingMixin, JobsMixin):
+    """The authoritative record: files, manifest chains, checks, scrubs, messages, actions,
+    and the outputs of processing jobs."""
 
     @classmethod
     def for_config(cls, cfg: PvtConfig) -> Ledger:

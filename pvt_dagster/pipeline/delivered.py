@@ -30,6 +30,7 @@ class TargetResult:
     rows: int
     seconds: float
     bytes: int = 0
+    replaced: int = 0  # rows of an earlier delivery of the same key replaced (tables)
 
 
 @dataclass(frozen=True)
@@ -50,30 +51,36 @@ class DeliveredResult:
                                for t in self.targets]}
 
 
+def deliver_to(intake: Intake, target: object, src: Path, *, client: str, name: str,
+               key: str, day: date, sha256: str | None = None) -> TargetResult:
+    """Deliver the CSV ``src`` to one target as ``key`` (a rerun replaces that key's rows):
+    a daily CSV named after ``name``, the client's table, or S3. Shared by feeds (``name`` =
+    the feed, ``key`` = the file key) and processing jobs (the job and its output key)."""
+    if isinstance(target, DailyCsvTarget):
+        out = deliver_daily_csv(src, target_dir=target.dir, feed=name, day=day, file_key=key)
+        return TargetResult(target.kind, str(out.path), out.rows, out.seconds, out.bytes)
+    if isinstance(target, TableTarget):
+        url = target.url if isinstance(target.url, str) else (
+            target.url.resolve() if target.url is not None else intake.config.ledger_url)
+        load = deliver_table(src, url=url, client=client, table=target.table,
+                             schema=target.schema_name, file_key=key, loaded_at=utcnow(),
+                             chunk_rows=target.chunk_rows)
+        return TargetResult(target.kind, f"table:{load.table}", load.rows, load.seconds,
+                            load.bytes, replaced=load.replaced)
+    if isinstance(target, S3Target):
+        put = deliver_s3(src, target=target, client=client, feed=name, day=day, file_key=key,
+                         sha256=sha256)
+        return TargetResult(target.kind, put.url, put.rows, put.seconds, put.bytes)
+    raise DeliveryError(f"delivery kind {getattr(target, 'kind', '?')} is not supported")
+
+
 def _deliver(intake: Intake, feed: FeedRef, record: FileRecord, target: object,
              scrubbed: Path, day: date, draft: EventDraft) -> TargetResult:
     """Deliver to one target and fill in its manifest event."""
-    key = record.key
-    sha = record.scrubbed_sha256
-    if isinstance(target, DailyCsvTarget):
-        out = deliver_daily_csv(scrubbed, target_dir=target.dir, feed=feed.name, day=day,
-                                file_key=key)
-        result = TargetResult(target.kind, str(out.path), out.rows, out.seconds, out.bytes)
-    elif isinstance(target, TableTarget):
-        url = target.url if isinstance(target.url, str) else (
-            target.url.resolve() if target.url is not None else intake.config.ledger_url)
-        load = deliver_table(scrubbed, url=url, client=feed.client, table=target.table,
-                             schema=target.schema_name, file_key=key, loaded_at=utcnow(),
-                             chunk_rows=target.chunk_rows)
-        result = TargetResult(target.kind, f"table:{load.table}", load.rows, load.seconds,
-                              load.bytes)
-        draft.details["replaced_rows"] = load.replaced
-    elif isinstance(target, S3Target):
-        put = deliver_s3(scrubbed, target=target, client=feed.client, feed=feed.name, day=day,
-                         file_key=key, sha256=sha)
-        result = TargetResult(target.kind, put.url, put.rows, put.seconds, put.bytes)
-    else:
-        raise DeliveryError(f"delivery kind {getattr(target, 'kind', '?')} is not supported")
+    result = deliver_to(intake, target, scrubbed, client=feed.client, name=feed.name,
+                        key=record.key, day=day, sha256=record.scrubbed_sha256)
+    if isinstance(target, TableTarget):
+        draft.details["replaced_rows"] = result.replaced
     draft.rows, draft.bytes = result.rows, result.bytes
     draft.details.update({"location": result.location, "rows": result.rows,
                           "bytes": result.bytes, "seconds": round(result.seconds, 3)})

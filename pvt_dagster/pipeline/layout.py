@@ -26,6 +26,10 @@ class HomeLayout:
         """The scrubbed CSV that delivery reads."""
         return self.home / "work" / "scrubbed" / f"{key}.csv"
 
+    def job_work_dir(self, client: str, job: str) -> Path:
+        """A processing job's typed outputs (what other jobs read) and scratch files."""
+        return self.home / "work" / "jobs" / client / job
+
     def relative(self, path: Path) -> str:
         """``path`` relative to the home when inside it (how events name files), else as is."""
         try:

@@ -1,16 +1,19 @@
-"""The process registry: each feed stage and each source's discovery is a process (name,
-type, tool, sources, targets), derived from config and kept in the ledger."""
+"""The process registry: each feed stage, each source's discovery and each processing job is
+a process (name, type, tool, sources, targets), derived from config and kept in the ledger."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pvt_dagster.config.models import FeedRef, PvtConfig
+from pvt_dagster.config.jobs import input_label
+from pvt_dagster.config.models import FeedRef, JobRef, PvtConfig
 from pvt_dagster.ledger import Ledger
 
 DISCOVER = "discover"
+JOB_STAGE = "job"
 STAGE_TYPES = {"raw": "extract", "decrypted": "decrypt", "validated": "validate",
-               "scrubbed": "scrub", "delivered": "load", DISCOVER: "discover"}
+               "scrubbed": "scrub", "delivered": "load", DISCOVER: "discover",
+               JOB_STAGE: "transform"}
 STAGE_TOOLS = {"decrypted": "gnupg", "validated": "pandera", "scrubbed": "pvt-scrub"}
 DEFAULT_MAX_FAILURES = 3
 
@@ -18,6 +21,11 @@ DEFAULT_MAX_FAILURES = 3
 def stage_process_name(client: str, feed: str, stage: str) -> str:
     """``client/feed/stage``."""
     return f"{client}/{feed}/{stage}"
+
+
+def job_process_name(client: str, job: str) -> str:
+    """``client/job/job``: one processing job."""
+    return f"{client}/{job}/{JOB_STAGE}"
 
 
 def discovery_process_name(client: str, source: str) -> str:
@@ -72,6 +80,18 @@ def _feed_processes(config: PvtConfig, feed: FeedRef) -> dict[str, dict[str, Any
     return out
 
 
+def job_fields(job: JobRef) -> dict[str, Any]:
+    """The registry fields of a job's process (``feed`` holds the job's name: jobs and feeds
+    share one namespace per client)."""
+    config = job.config
+    targets = ([f"dir:{config.dir}"] if config.dir else []) + [
+        target_label(job.client, t) for t in config.deliver]
+    return {"client": job.client, "feed": job.name, "stage": JOB_STAGE, "type": "transform",
+            "tool": config.script[:100], "sources": [input_label(v) for v in config.all_inputs],
+            "targets": targets or ["work/jobs"],
+            "max_failures": job.client_config.max_consecutive_failures}
+
+
 def process_specs(config: PvtConfig) -> dict[str, dict[str, Any]]:
     """Every process the config defines, by name."""
     specs: dict[str, dict[str, Any]] = {}
@@ -84,6 +104,8 @@ def process_specs(config: PvtConfig) -> dict[str, dict[str, Any]]:
             specs[discovery_process_name(client, source_name)] = fields
     for feed in config.feeds():
         specs.update(_feed_processes(config, feed))
+    for job in config.jobs():
+        specs[job_process_name(job.client, job.name)] = job_fields(job)
     return specs
 
 
