@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 from pvt_dagster.cli.keys_cmd import acting_user
-from pvt_dagster.cli.parsing import Subparsers
+from pvt_dagster.cli.parsing import Subparsers, vocabulary
 from pvt_dagster.defs.launch import dagster_instance, run_file_job
 from pvt_dagster.defs.location import build_location
 from pvt_dagster.defs.names import TAG_FORCE, TAG_REPLAY
-from pvt_dagster.domain import STAGES
+from pvt_dagster.domain import STAGES, Stage, as_stage
 from pvt_dagster.pipeline import Intake
 from pvt_dagster.pipeline.replay import FileToRun, prepare_ingest, prepare_replay
 
@@ -48,9 +48,10 @@ def _run(intake: Intake, todo: FileToRun, what: str, tags: dict[str, str]) -> in
 def cmd_replay(intake: Intake, args: argparse.Namespace) -> int:
     """Rebuild a file's outputs from the vault, from STAGE on (default: decrypted)."""
     dagster_instance()  # before anything is recorded: no instance, no replay
-    todo = prepare_replay(intake, args.key, from_stage=args.from_stage, user=acting_user(),
+    from_stage: Stage = args.from_stage
+    todo = prepare_replay(intake, args.key, from_stage=from_stage, user=acting_user(),
                           force=args.force)
-    return _run(intake, todo, "replayed", {TAG_REPLAY: args.from_stage})
+    return _run(intake, todo, "replayed", {TAG_REPLAY: from_stage})
 
 
 def cmd_ingest(intake: Intake, args: argparse.Namespace) -> int:
@@ -68,6 +69,7 @@ def register(sub: Subparsers) -> None:
     replay = sub.add_parser("replay", help="run a file's stages again, as a Dagster run")
     replay.add_argument("key")
     replay.add_argument("--from", dest="from_stage", default="decrypted", choices=STAGES,
+                        type=vocabulary(as_stage),
                         help="first stage to run again (default: decrypted; raw transfers "
                              "a file again that never reached the vault)")
     replay.add_argument("--force", action="store_true",
