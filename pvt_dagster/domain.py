@@ -31,6 +31,23 @@ Status = Literal["discovered", "received", "decrypted", "validated", "scrubbed",
 STATUSES: tuple[Status, ...] = ("discovered", "received", "decrypted", "validated", "scrubbed",
                                 "delivered", "failed", "rejected", "on_hold")
 
+#: A process run (one stage attempt of a file, or a poll of a source).
+RunStatus = Literal["running", "completed", "failed", "on_hold"]
+PROCESS_RUN_STATUSES: tuple[RunStatus, ...] = ("running", "completed", "failed", "on_hold")
+
+#: A hold on a feed.
+HoldStatus = Literal["active", "released"]
+HOLD_STATUSES: tuple[HoldStatus, ...] = ("active", "released")
+
+#: An outbox message: pending while one of its channels is still open.
+MessageStatus = Literal["pending", "sent", "failed"]
+MESSAGE_STATUSES: tuple[MessageStatus, ...] = ("pending", "sent", "failed")
+
+#: One send of a message on one channel (or of a digest email): ``sending`` while claimed,
+#: ``batched`` once a digest holds it.
+SendStatus = Literal["pending", "sending", "batched", "sent", "failed"]
+SEND_STATUSES: tuple[SendStatus, ...] = ("pending", "sending", "batched", "sent", "failed")
+
 #: How serious a rule's finding is (column and file rules, check results), worst first.
 RuleSeverity = Literal["failure", "warning", "information"]
 RULE_SEVERITIES: tuple[RuleSeverity, ...] = ("failure", "warning", "information")
@@ -53,6 +70,10 @@ _MESSAGE_STAGE = _lookup(MESSAGE_STAGES)
 _PROCESS_STAGE = _lookup(PROCESS_STAGES)
 _PHASE = _lookup(CHECK_PHASES)
 _STATUS = _lookup(STATUSES)
+_RUN_STATUS = _lookup(PROCESS_RUN_STATUSES)
+_HOLD_STATUS = _lookup(HOLD_STATUSES)
+_MESSAGE_STATUS = _lookup(MESSAGE_STATUSES)
+_SEND_STATUS = _lookup(SEND_STATUSES)
 _RULE_SEVERITY = _lookup(RULE_SEVERITIES)
 _SEVERITY = _lookup(SEVERITIES)
 
@@ -91,6 +112,26 @@ def as_phase(text: str) -> Phase:
 def as_status(text: str) -> Status:
     """``text`` as a file status; ValueError for anything else."""
     return _word(_STATUS, text, "file status")
+
+
+def as_run_status(text: str) -> RunStatus:
+    """``text`` as a process run status; ValueError for anything else."""
+    return _word(_RUN_STATUS, text, "process run status")
+
+
+def as_hold_status(text: str) -> HoldStatus:
+    """``text`` as a hold status (active, released); ValueError for anything else."""
+    return _word(_HOLD_STATUS, text, "hold status")
+
+
+def as_message_status(text: str) -> MessageStatus:
+    """``text`` as a message status (pending, sent, failed); ValueError for anything else."""
+    return _word(_MESSAGE_STATUS, text, "message status")
+
+
+def as_send_status(text: str) -> SendStatus:
+    """``text`` as the status of one channel send; ValueError for anything else."""
+    return _word(_SEND_STATUS, text, "send status")
 
 
 def as_rule_severity(text: str) -> RuleSeverity:

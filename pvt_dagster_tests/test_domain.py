@@ -24,6 +24,12 @@ VOCABULARIES: list[tuple[Any, tuple[str, ...], Callable[[str], str], str]] = [
     (domain.ProcessStage, domain.PROCESS_STAGES, domain.as_process_stage, "process stage"),
     (domain.Phase, domain.CHECK_PHASES, domain.as_phase, "check phase"),
     (domain.Status, domain.STATUSES, domain.as_status, "file status"),
+    (domain.RunStatus, domain.PROCESS_RUN_STATUSES, domain.as_run_status,
+     "process run status"),
+    (domain.HoldStatus, domain.HOLD_STATUSES, domain.as_hold_status, "hold status"),
+    (domain.MessageStatus, domain.MESSAGE_STATUSES, domain.as_message_status,
+     "message status"),
+    (domain.SendStatus, domain.SEND_STATUSES, domain.as_send_status, "send status"),
     (domain.RuleSeverity, domain.RULE_SEVERITIES, domain.as_rule_severity, "rule severity"),
     (domain.Severity, domain.SEVERITIES, domain.as_severity, "severity"),
 ]

@@ -10,12 +10,14 @@ from typing import Any, TypedDict, TypeVar
 from pvt_dagster.domain import (
     CHECK_PHASES,
     MessageStage,
+    MessageStatus,
     Phase,
     RuleSeverity,
     Severity,
     Stage,
     Status,
     as_message_stage,
+    as_message_status,
     as_severity,
     as_stage,
     as_status,
@@ -23,7 +25,6 @@ from pvt_dagster.domain import (
 from pvt_dagster.ledger import models
 
 PHASES: frozenset[Phase] = frozenset(CHECK_PHASES)
-MESSAGE_STATUSES = frozenset({"pending", "sent", "failed"})
 _Value = TypeVar("_Value")
 
 
@@ -236,7 +237,7 @@ class MessageRecord:
     text: str
     details: dict[str, Any]
     created_at: datetime
-    status: str
+    status: MessageStatus
     attempts: int
     sent_at: datetime | None
     last_error: str | None
@@ -320,6 +321,6 @@ def message_record(row: models.Message) -> MessageRecord:
         file_key=row.file_key, stage=optional(as_message_stage, row.stage), kind=row.kind,
         severity=as_severity(row.severity),
         text=row.text, details=dict(row.details or {}), created_at=row.created_at,
-        status=row.status, attempts=row.attempts, sent_at=row.sent_at,
+        status=as_message_status(row.status), attempts=row.attempts, sent_at=row.sent_at,
         last_error=row.last_error,
     )

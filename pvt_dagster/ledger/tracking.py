@@ -13,10 +13,15 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pvt_dagster.domain import (
+    PROCESS_RUN_STATUSES,
+    HoldStatus,
     MessageStage,
     ProcessStage,
+    RunStatus,
+    as_hold_status,
     as_message_stage,
     as_process_stage,
+    as_run_status,
 )
 from pvt_dagster.errors import LedgerError
 from pvt_dagster.ledger.chain import json_safe
@@ -25,7 +30,7 @@ from pvt_dagster.ledger.models import ErrorEntry, File, Hold, OperatorAction, Pr
 from pvt_dagster.ledger.records import one_line, optional
 from pvt_dagster.ledger.timeutil import ensure_utc, utcnow
 
-RUN_STATUSES = frozenset({"running", "completed", "failed", "on_hold"})
+RUN_STATUSES = frozenset(PROCESS_RUN_STATUSES)
 PROCESS_FIELDS = ("client", "feed", "stage", "type", "tool", "sources", "targets",
                   "max_failures")
 
@@ -58,7 +63,7 @@ class ProcessRunRecord:
     run_id: str
     file_key: str | None
     actor: str
-    status: str
+    status: RunStatus
     category: str | None
     error_class: str | None
     error: str | None
@@ -73,7 +78,7 @@ class HoldRecord:
     id: int
     client: str
     feed: str
-    status: str
+    status: HoldStatus
     reason: str
     failures: int
     placed_at: datetime
@@ -109,13 +114,15 @@ def _run(row: ProcessRun, proc: Process) -> ProcessRunRecord:
     return ProcessRunRecord(
         id=row.id, process=proc.name, client=proc.client, feed=proc.feed,
         stage=as_process_stage(proc.stage),
-        run_id=row.run_id, file_key=row.file_key, actor=row.actor, status=row.status,
+        run_id=row.run_id, file_key=row.file_key, actor=row.actor,
+        status=as_run_status(row.status),
         category=row.category, error_class=row.error_class, error=row.error,
         started_at=row.started_at, finished_at=row.finished_at)
 
 
 def _hold(row: Hold) -> HoldRecord:
-    return HoldRecord(id=row.id, client=row.client, feed=row.feed, status=row.status,
+    return HoldRecord(id=row.id, client=row.client, feed=row.feed,
+                      status=as_hold_status(row.status),
                       reason=row.reason, failures=row.failures, placed_at=row.placed_at,
                       released_at=row.released_at, released_by=row.released_by,
                       details=dict(row.details or {}))
@@ -168,7 +175,7 @@ class TrackingMixin(LedgerBase):
 
     # --- runs --------------------------------------------------------------------------
     def start_process_run(self, process: str, defaults: dict[str, Any], *, run_id: str,
-                          file_key: str | None, actor: str, status: str = "running",
+                          file_key: str | None, actor: str, status: RunStatus = "running",
                           at: datetime | None = None) -> ProcessRunRecord:
         """A new run of ``process`` (registered from ``defaults`` if it is not yet)."""
         if status not in RUN_STATUSES:
@@ -183,7 +190,7 @@ class TrackingMixin(LedgerBase):
             session.flush()
             return _run(row, proc)
 
-    def finish_process_run(self, run_pk: int, *, status: str, category: str | None = None,
+    def finish_process_run(self, run_pk: int, *, status: RunStatus, category: str | None = None,
                            error_class: str | None = None,
                            error: str | None = None) -> ProcessRunRecord:
         """Close a process run as completed, failed or on_hold."""

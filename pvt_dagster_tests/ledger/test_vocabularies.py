@@ -111,3 +111,18 @@ def test_processes_and_errors_keep_their_own_stage_words(ledger: Ledger) -> None
                             message="down", stage="discover")  # type: ignore[arg-type]
     assert [e.stage for e in ledger.errors(since=utcnow() - timedelta(hours=1))] == [
         "discovery"]
+
+
+def test_run_hold_and_message_statuses_are_read_back_typed(ledger: Ledger) -> None:
+    defaults = {"client": "acme", "feed": "members", "stage": "raw", "type": "extract",
+                "tool": "sftp", "sources": [], "targets": [], "max_failures": 3}
+    run = ledger.start_process_run("acme/members/raw", defaults, run_id="r1", file_key=None,
+                                   actor="dagster")
+    hold, _ = ledger.place_hold("acme", "members", reason="down", failures=3)
+    assert (run.status, hold.status) == ("running", "active")
+    _corrupt(ledger, "UPDATE process_runs SET status = 'done'")
+    _corrupt(ledger, "UPDATE holds SET status = 'lifted'")
+    with pytest.raises(ValueError, match="unknown process run status 'done'"):
+        ledger.process_runs()
+    with pytest.raises(ValueError, match="unknown hold status 'lifted'"):
+        ledger.holds()
