@@ -13,11 +13,11 @@ STAGES: tuple[Stage, ...] = ("raw", "decrypted", "validated", "scrubbed", "deliv
 
 #: Where a message or a registered error comes from: a file's stage, or ``discovery`` (the
 #: poll of a source, before any stage of a file ran).
-MessageStage = Stage | Literal["discovery"]
+MessageStage = Literal[Stage, "discovery"]
 MESSAGE_STAGES: tuple[MessageStage, ...] = (*STAGES, "discovery")
 
 #: What a registered process runs: one stage of a feed, or ``discover`` (one source's polling).
-ProcessStage = Stage | Literal["discover"]
+ProcessStage = Literal[Stage, "discover"]
 PROCESS_STAGES: tuple[ProcessStage, ...] = (*STAGES, "discover")
 
 #: The phases a file's check results are recorded in: validation, and the re-check of the

@@ -4,14 +4,17 @@ word is a usage error (exit 2) naming it and every allowed value, before anythin
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from pvt_dagster.cli import main
+from pvt_dagster.cli.config_check import check_config
 from pvt_dagster.comms import route
 from pvt_dagster.config.notify import Route, RouteMatch
 from pvt_dagster.domain import STAGES, STATUSES, MessageStage
 from pvt_dagster.ledger import MessageRecord
+from pvt_dagster_tests.config.samples import MINIMAL
 
 
 @pytest.mark.parametrize(("argv", "message", "allowed"), [
@@ -45,3 +48,12 @@ def _message(stage: MessageStage) -> MessageRecord:
         kind="source_unavailable", severity="failure", text="t", details={},
         created_at=datetime(2026, 11, 23, 10, tzinfo=UTC), status="pending", attempts=0,
         sent_at=None, last_error=None)
+
+
+def test_config_check_names_the_stages_a_route_may_match(tmp_path: Path) -> None:
+    path = tmp_path / "pvt.yaml"
+    path.write_text("notify:\n  routes:\n    - match: {stage: discover}\n      send: [log]\n"
+                    + MINIMAL)
+    errors = [str(e) for e in check_config(path).errors]
+    assert errors == [f"{path}:3: notify.routes[0].match.stage: must be 'raw', 'decrypted', "
+                      "'validated', 'scrubbed', 'delivered' or 'discovery'"]
