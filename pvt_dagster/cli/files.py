@@ -12,8 +12,8 @@ from pvt_dagster.cli.output import (
     print_table,
     terminal_safe,
 )
-from pvt_dagster.cli.parsing import Subparsers
-from pvt_dagster.domain import STATUSES
+from pvt_dagster.cli.parsing import Subparsers, vocabulary
+from pvt_dagster.domain import STATUSES, Status, as_status
 from pvt_dagster.pipeline import Intake
 
 
@@ -23,7 +23,8 @@ def cmd_files(intake: Intake, args: argparse.Namespace) -> int:
     if args.feed:
         ref = intake.parse_feed_name(args.feed)
         client, feed = ref.client, ref.name
-    records = intake.ledger.list_files(client=client, feed=feed, status=args.status)
+    status: Status | None = args.status
+    records = intake.ledger.list_files(client=client, feed=feed, status=status)
     counts = intake.ledger.check_counts([r.key for r in records])
     if args.json:
         print_json([file_json(r, counts.get(r.key)) for r in records])
@@ -86,7 +87,7 @@ def register(sub: Subparsers) -> None:
     files = sub.add_parser("files", help="list files in the ledger")
     files.add_argument("--client")
     files.add_argument("--feed", help="client/feed")
-    files.add_argument("--status", choices=STATUSES)
+    files.add_argument("--status", choices=STATUSES, type=vocabulary(as_status))
     files.add_argument("--json", action="store_true")
     files.set_defaults(run=cmd_files, needs_intake=True)
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pvt_dagster.domain import RULE_SEVERITIES
+from pvt_dagster.domain import RULE_SEVERITIES, RuleSeverity
 from pvt_dagster.ledger import FileRecord, Ledger
 
 NO_CHECKS = dict.fromkeys(RULE_SEVERITIES, 0)
@@ -23,7 +23,7 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def file_json(record: FileRecord, checks: dict[str, int] | None) -> dict[str, Any]:
+def file_json(record: FileRecord, checks: dict[RuleSeverity, int] | None) -> dict[str, Any]:
     """One file as ``pvt files --json`` prints it."""
     return {
         "key": record.key, "client": record.client, "feed": record.feed, "name": record.name,

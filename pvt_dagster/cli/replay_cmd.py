@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 from pvt_dagster.cli.keys_cmd import acting_user
-from pvt_dagster.cli.parsing import Subparsers
+from pvt_dagster.cli.parsing import Subparsers, vocabulary
 from pvt_dagster.defs.launch import dagster_instance, run_file_job, run_job_partition_run
 from pvt_dagster.defs.location import build_location
 from pvt_dagster.defs.names import TAG_FORCE, TAG_REPLAY
-from pvt_dagster.domain import STAGES
+from pvt_dagster.domain import STAGES, Stage, as_stage
 from pvt_dagster.errors import UsageError
 from pvt_dagster.pipeline import Intake
 from pvt_dagster.pipeline.job_inputs import plan_job
@@ -55,7 +55,7 @@ def cmd_replay(intake: Intake, args: argparse.Namespace) -> int:
         return _replay_job(intake, args)
     if args.partition is not None:
         raise UsageError("a PARTITION is given with client/job, not with a file key")
-    from_stage = args.from_stage or "decrypted"
+    from_stage: Stage = args.from_stage or "decrypted"
     todo = prepare_replay(intake, args.key, from_stage=from_stage, user=acting_user(),
                           force=args.force)
     return _run(intake, todo, "replayed", {TAG_REPLAY: from_stage})
@@ -112,6 +112,7 @@ def register(sub: Subparsers) -> None:
                         help="with client/job: the partition to run (default: every "
                              "partition that has input)")
     replay.add_argument("--from", dest="from_stage", default=None, choices=STAGES,
+                        type=vocabulary(as_stage),
                         help="first stage of a file to run again (default: decrypted; raw "
                              "transfers a file again that never reached the vault)")
     replay.add_argument("--force", action="store_true",

@@ -21,13 +21,15 @@ from pvt_dagster.comms.resolution import RESOLVED, record_recoveries
 from pvt_dagster.comms.routing import route
 from pvt_dagster.comms.salesforce import SalesforceCases, external_id
 from pvt_dagster.config.notify import NotifyConfig
+from pvt_dagster.domain import Severity
 from pvt_dagster.errors import ChannelRejectedError, ChannelUnavailableError, PvtError
 from pvt_dagster.ledger import Ledger, MessageRecord
 from pvt_dagster.ledger.channel_sends import DeliveryRecord
 from pvt_dagster.ledger.timeutil import utcnow
 from pvt_dagster.masking import mask_pii
 
-_LEVELS = {"critical": logging.CRITICAL, "failure": logging.ERROR, "warning": logging.WARNING}
+_LEVELS: dict[Severity, int] = {"critical": logging.CRITICAL, "failure": logging.ERROR,
+                                "warning": logging.WARNING}
 
 
 class _NotYet(Exception):

@@ -5,12 +5,13 @@ dedupe keys the stages use, so a failure is never reported twice."""
 
 from __future__ import annotations
 
+from pvt_dagster.domain import Stage
 from pvt_dagster.errors import UnknownFileError
 from pvt_dagster.ledger import FileRecord, Ledger, MessageRecord
 from pvt_dagster.masking import mask_pii
 
 
-def report_step_failure(ledger: Ledger, key: str, stage: str, *, run_id: str, error: str,
+def report_step_failure(ledger: Ledger, key: str, stage: Stage, *, run_id: str, error: str,
                         error_class: str | None) -> MessageRecord | None:
     """Queue the failure message of a failed step of one file (None for an unknown file)."""
     try:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
-from pvt_dagster.domain import STAGES
+from pvt_dagster.domain import Severity, is_stage
 from pvt_dagster.ledger import MessageRecord
 from pvt_dagster.masking import mask_pii
 from pvt_dagster.naming import partition_key, stage_asset_path
@@ -39,7 +39,7 @@ def asset_url(base: str, message: MessageRecord) -> str | None:
         return f"{base.rstrip('/')}/assets/{path}?{query}"
     if not (message.client and message.feed and message.file_key):
         return None
-    stage = message.stage if message.stage in STAGES else "raw"
+    stage = message.stage if is_stage(message.stage) else "raw"
     path = "/".join(quote(part, safe="")
                     for part in stage_asset_path(message.client, message.feed, stage))
     query = urlencode({"view": "partitions", "partition": partition_key(message.file_key)})
@@ -93,7 +93,7 @@ def summary_block(message: MessageRecord, ui_base_url: str) -> str:
 
 def digest_email(messages: list[MessageRecord], ui_base_url: str) -> EmailText:
     """Several messages compiled into one email."""
-    counts: dict[str, int] = {}
+    counts: dict[Severity, int] = {}
     for m in messages:
         counts[m.severity] = counts.get(m.severity, 0) + 1
     by_severity = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))

@@ -17,10 +17,10 @@ def matches(match: RouteMatch, message: MessageRecord) -> bool:
     if match.severity is not None and match.severity != message.severity and not (
             match.severity == "failure" and message.severity == "critical"):
         return False
-    wanted = {"client": match.client, "feed": match.feed, "stage": match.stage,
-              "kind": match.kind}
-    return all(value is None or getattr(message, name) == value
-               for name, value in wanted.items())
+    pairs: tuple[tuple[str | None, str | None], ...] = (
+        (match.client, message.client), (match.feed, message.feed),
+        (match.stage, message.stage), (match.kind, message.kind))
+    return all(wanted is None or wanted == actual for wanted, actual in pairs)
 
 
 def immediate(channel: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
-from simple_salesforce import Salesforce
+from simple_salesforce.api import Salesforce  # the package re-exports it without __all__
 from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
 
 from pvt_dagster.config.notify import SalesforceConfig

@@ -131,7 +131,8 @@ def _describe(error: Any) -> str:
         return SECRET_REF if name == "SecretRef" else "a mapping"
     if kind == "literal_error":
         return str(error["ctx"]["expected"])
-    return _DESCRIBE.get(kind, error["msg"].removeprefix("Input should be "))
+    message: str = error["msg"]
+    return _DESCRIBE.get(kind, message.removeprefix("Input should be "))
 
 
 def _must_be(wanted: list[str]) -> str:

@@ -178,7 +178,7 @@ class TransferConfig(Model):
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait before attempt ``attempt`` (2 is the first retry)."""
-        return min(self.max_backoff_seconds, self.backoff_seconds * 2 ** max(0, attempt - 2))
+        return min(self.max_backoff_seconds, self.backoff_seconds * 2.0 ** max(0, attempt - 2))
 
 
 class RecoveryConfig(Model):

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from pvt_dagster.config.base import Model, SecretRef
-from pvt_dagster.domain import Severity
+from pvt_dagster.domain import MessageStage, Severity
 
 #: Channel names a route may send to; ``email:`` and ``digest:`` take an address.
 CHANNEL_KINDS = ("log", "email", "digest", "salesforce")
@@ -75,7 +75,7 @@ class RouteMatch(Model):
     severity: Severity | None = None  # a failure route takes critical messages too
     client: str | None = None
     feed: str | None = None
-    stage: str | None = None
+    stage: MessageStage | None = None
     kind: str | None = None
 
 

@@ -89,7 +89,8 @@ def _binary_packet(head: bytes) -> bool:
         18: lambda v: v in (1, 2),
         20: lambda v: v == 1,
     }
-    return checks.get(tag, lambda v: True)(version)
+    check = checks.get(tag)
+    return check is None or check(version)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from pvt_dagster.defs.metadata import (
 from pvt_dagster.defs.metrics import with_metrics
 from pvt_dagster.defs.names import TAG_FORCE, asset_key_path, file_key_of, partitions_name
 from pvt_dagster.defs.resources import PvtIntakeResource
-from pvt_dagster.domain import STAGES
+from pvt_dagster.domain import STAGES, Stage
 from pvt_dagster.errors import ParseError, translated_errors
 from pvt_dagster.masking import mask_pii
 from pvt_dagster.pipeline import (
@@ -52,11 +52,11 @@ class _FeedAssets:
     feed: FeedRef
     parts: dg.DynamicPartitionsDefinition
 
-    def key(self, stage: str) -> dg.AssetKey:
+    def key(self, stage: Stage) -> dg.AssetKey:
         """``[client, feed, stage]``."""
         return dg.AssetKey(asset_key_path(self.feed, stage))
 
-    def stage_asset(self, stage: str, *, deps: list[dg.AssetsDefinition], kind: str,
+    def stage_asset(self, stage: Stage, *, deps: list[dg.AssetsDefinition], kind: str,
                     description: str, run: Callable[..., Any],
                     extra: Callable[[Any], dict[str, dg.MetadataValue]] | None = None,
                     ) -> dg.AssetsDefinition:
@@ -71,7 +71,7 @@ class _FeedAssets:
                   group_name=self.feed.client, tags={"pvt/feed": self.feed.name},
                   description=description, output_required=False)
         def stage_asset(context: dg.AssetExecutionContext, pvt: PvtIntakeResource,
-                        ) -> Iterator[dg.MaterializeResult | dg.AssetObservation]:
+                        ) -> Iterator[dg.MaterializeResult[Any] | dg.AssetObservation]:
             """Run the stage for one file and report its metadata."""
             key_of_file = file_key_of(self.feed, context.partition_key)
             held = held_at_start(context, pvt, self.feed, stage)
@@ -117,7 +117,7 @@ def not_done(context: dg.AssetExecutionContext, key: dg.AssetKey,
 
 
 def held_at_start(context: dg.AssetExecutionContext, pvt: PvtIntakeResource, feed: FeedRef,
-                  stage: str) -> Held | None:
+                  stage: Stage) -> Held | None:
     """At the run's first stage (a launch from the UI, a sensor or the CLI): a clear failure
     for a partition no file has, or the hold that refuses the run unless it is forced (tag
     ``pvt/force``)."""
@@ -135,7 +135,7 @@ def held_at_start(context: dg.AssetExecutionContext, pvt: PvtIntakeResource, fee
 
 
 def unknown_partition(context: dg.AssetExecutionContext, pvt: PvtIntakeResource,
-                      feed: FeedRef, stage: str) -> dg.Failure:
+                      feed: FeedRef, stage: Stage) -> dg.Failure:
     """The clear, recorded end of a run for a partition no file has (one added by hand in
     the UI): an error in the registry, and a failure without a stack trace."""
     key = file_key_of(feed, context.partition_key)
@@ -148,7 +148,7 @@ def unknown_partition(context: dg.AssetExecutionContext, pvt: PvtIntakeResource,
     return dg.Failure(description=mask_pii(text), allow_retries=False)
 
 
-def stage_kwargs(context: dg.AssetExecutionContext, stage: str) -> dict[str, Any]:
+def stage_kwargs(context: dg.AssetExecutionContext, stage: Stage) -> dict[str, Any]:
     """What a stage takes from the Dagster layer: ``raw`` tells the run's log about each
     failed transfer attempt as it happens, so retries show in the UI."""
     if stage != "raw":
@@ -212,7 +212,8 @@ def _validated_asset(shared: _FeedAssets, decrypted: dg.AssetsDefinition) -> dg.
                           "its rules; failure rules block scrubbing and delivery.")
     def validated(context: dg.AssetExecutionContext,
                   pvt: PvtIntakeResource,
-                  ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult | dg.AssetObservation]:
+                  ) -> Iterator[dg.MaterializeResult[Any] | dg.AssetCheckResult
+                                | dg.AssetObservation]:
         """Parse and check one file; every check gets a result, even when parsing fails."""
         held = held_at_start(context, pvt, shared.feed, "validated")
         if held is not None:

@@ -8,22 +8,25 @@ import dagster as dg
 
 from pvt_dagster.comms import record_recovery, report_step_failure
 from pvt_dagster.defs.names import run_file_key
+from pvt_dagster.domain import Stage, is_stage
 from pvt_dagster.errors import PvtError, one_line, translated_errors
 from pvt_dagster.naming import stage_of
 
 
-def step_file_and_stage(context: dg.HookContext) -> tuple[str | None, str]:
-    """The file key of the run and the stage (the last part of the op name)."""
+def step_file_and_stage(context: dg.HookContext) -> tuple[str | None, Stage | None]:
+    """The file key of the run and the stage (the last part of the op name; None for an op
+    that is not a stage: the run-failure sensor reports its failure)."""
     run = context.instance.get_run_by_id(context.run_id)
     key = run_file_key(run.tags) if run is not None else None
-    return key, stage_of(context.op.name)
+    stage = stage_of(context.op.name)
+    return key, stage if is_stage(stage) else None
 
 
 @dg.failure_hook(name="pvt_report_failure", required_resource_keys={"pvt"})
 def pvt_failure_hook(context: dg.HookContext) -> None:
     """Report a failed step to the communication manager's outbox."""
     key, stage = step_file_and_stage(context)
-    if key is None:
+    if key is None or stage is None:
         return
     exc = context.op_exception
     try:

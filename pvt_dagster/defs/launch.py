@@ -23,7 +23,7 @@ from pvt_dagster.defs.names import (
     processing_job_name,
     run_tags,
 )
-from pvt_dagster.domain import STAGES
+from pvt_dagster.domain import STAGES, Stage
 from pvt_dagster.errors import InstanceNotFoundError
 from pvt_dagster.naming import partition_key, stage_of
 
@@ -36,7 +36,7 @@ _STEP_END = {"SUCCESS": "ok", "FAILURE": "error", "SKIPPED": "skipped"}
 class StepOutcome:
     """How one stage's step of a run ended: ``ok``, ``error`` or ``skipped``."""
 
-    stage: str
+    stage: str  # the last part of Dagster's step key, shown as is (not read back as a Stage)
     outcome: str
     seconds: float | None
 
@@ -63,14 +63,14 @@ def dagster_instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
-def stage_selection(feed: FeedRef, from_stage: str) -> list[dg.AssetKey]:
+def stage_selection(feed: FeedRef, from_stage: Stage) -> list[dg.AssetKey]:
     """The asset keys of ``from_stage`` and every later stage of ``feed``."""
     return [dg.AssetKey(asset_key_path(feed, stage))
             for stage in STAGES[STAGES.index(from_stage):]]
 
 
 def run_file_job(defs: dg.Definitions, instance: dg.DagsterInstance, feed: FeedRef, key: str,
-                 *, from_stage: str = "raw", tags: Mapping[str, str] | None = None) -> FileRun:
+                 *, from_stage: Stage = "raw", tags: Mapping[str, str] | None = None) -> FileRun:
     """Run the feed's job for one file, from ``from_stage`` on, in this process."""
     partitions, partition = partitions_name(feed), partition_key(key)
     if not instance.has_dynamic_partition(partitions, partition):

@@ -7,12 +7,14 @@ from typing import Any
 
 import dagster as dg
 
+from pvt_dagster.domain import RuleSeverity
 from pvt_dagster.masking import mask_pii
 from pvt_dagster.scrubbing import ScrubChange
 from pvt_dagster.validation import CheckOutcome, render_markdown
 
-SEVERITY = {"failure": dg.AssetCheckSeverity.ERROR, "warning": dg.AssetCheckSeverity.WARN,
-            "information": dg.AssetCheckSeverity.WARN}
+SEVERITY: dict[RuleSeverity, dg.AssetCheckSeverity] = {
+    "failure": dg.AssetCheckSeverity.ERROR, "warning": dg.AssetCheckSeverity.WARN,
+    "information": dg.AssetCheckSeverity.WARN}
 
 
 def masked(value: Any) -> Any:

@@ -7,13 +7,15 @@ from typing import Any
 
 import dagster as dg
 
+from pvt_dagster.domain import Stage
 from pvt_dagster.ledger.tracking import HoldRecord
 from pvt_dagster.naming import stage_asset_path
 from pvt_dagster.pipeline import Intake
 from pvt_dagster.tracking.metrics import plottable
 
 
-def stage_metric_metadata(intake: Intake, key: str, stage: str) -> dict[str, dg.MetadataValue]:
+def stage_metric_metadata(intake: Intake, key: str, stage: Stage,
+                          ) -> dict[str, dg.MetadataValue]:
     """Seconds, bytes, rows and throughput of one stage of one file, from the ledger."""
     record = intake.ledger.find_file(key)
     values = plottable(dict((record.metrics or {}).get(stage) or {})) if record else {}
@@ -22,7 +24,7 @@ def stage_metric_metadata(intake: Intake, key: str, stage: str) -> dict[str, dg.
 
 
 def with_metrics(metadata: dict[str, dg.MetadataValue], intake: Intake, key: str,
-                 stage: str) -> dict[str, dg.MetadataValue]:
+                 stage: Stage) -> dict[str, dg.MetadataValue]:
     """``metadata`` with the stage's metrics added where the stage did not set them."""
     for name, value in stage_metric_metadata(intake, key, stage).items():
         metadata.setdefault(name, value)

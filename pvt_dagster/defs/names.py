@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pvt_dagster import naming
 from pvt_dagster.config.jobs import partition_root
 from pvt_dagster.config.models import FeedRef, JobRef
+from pvt_dagster.domain import Stage
 from pvt_dagster.naming import stage_asset_path
 
 TAG_FEED = "pvt/feed"
@@ -20,7 +21,7 @@ PARTITION_TAG = "dagster/partition"  # Dagster's: the partition of a run (see pa
 RUN_KEY_TAG = "dagster/run_key"      # Dagster's: the run key of a sensor-requested run
 
 
-def asset_key_path(feed: FeedRef, stage: str) -> list[str]:
+def asset_key_path(feed: FeedRef, stage: Stage) -> list[str]:
     """``[client, feed, "<feed>_<stage>"]`` (see ``pvt_dagster.naming``)."""
     return stage_asset_path(feed.client, feed.name, stage)
 

@@ -82,10 +82,11 @@ def output_type(job: JobRef) -> dg.DagsterType:
         if column.non_null:
             constraints.append(NonNullableColumnConstraint())
         columns.append(PandasColumn(name, constraints=constraints, is_required=True))
-    return create_dagster_pandas_dataframe_type(
+    dagster_type: dg.DagsterType = create_dagster_pandas_dataframe_type(
         name=f"{job.client}__{job.name}__output",
         description=f"The output of {job.qualified_name} ({job.config.script}).",
         columns=columns, metadata_fn=summary_statistics)
+    return dagster_type
 
 
 def _deps(job: JobRef) -> list[dg.AssetDep]:
@@ -124,7 +125,8 @@ def build_job_asset(job: JobRef) -> dg.AssetsDefinition:
               group_name=job.client, kinds={"pandas"}, tags={TAG_JOB: job.name},
               description=_describe(job), dagster_type=output_type(job),
               io_manager_key=OUTPUTS_IO_MANAGER)
-    def job_asset(context: dg.AssetExecutionContext, pvt: PvtIntakeResource) -> dg.Output:
+    def job_asset(context: dg.AssetExecutionContext,
+                  pvt: PvtIntakeResource) -> dg.Output[pd.DataFrame]:
         """Build one partition of the job and report its status, rows, seconds and output."""
         with translated_errors(job.name):
             result = run_job_partition(pvt.get(), job,

@@ -11,7 +11,7 @@ from pydantic import PrivateAttr
 from pvt_dagster.pipeline import Intake
 
 
-class PvtIntakeResource(dg.ConfigurableResource):
+class PvtIntakeResource(dg.ConfigurableResource["PvtIntakeResource"]):
     """The loaded ``pvt.yaml`` with its ledger and keystore, for one run or sensor tick."""
 
     config_path: str

@@ -16,13 +16,14 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from pvt_dagster.domain import SendStatus, as_send_status
 from pvt_dagster.errors import LedgerError
 from pvt_dagster.ledger.engine import LedgerBase
 from pvt_dagster.ledger.models import File, Message, MessageDelivery, MessageDigest
 from pvt_dagster.ledger.records import MessageRecord, message_record, one_line
 
 DIGEST_PREFIX = "digest:"
-OPEN = ("pending", "sending", "batched")
+OPEN: tuple[SendStatus, ...] = ("pending", "sending", "batched")
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class DeliveryRecord:
 
     id: int
     channel: str
-    status: str
+    status: SendStatus
     attempts: int
     idempotency_key: str
     external_id: str | None
@@ -49,7 +50,7 @@ def _record(row: MessageDelivery | MessageDigest) -> DeliveryRecord:
     if isinstance(row, MessageDelivery):
         extra = {"message_id": row.message_id, "digest_id": row.digest_id}
     return DeliveryRecord(
-        id=row.id, channel=row.channel, status=row.status, attempts=row.attempts,
+        id=row.id, channel=row.channel, status=as_send_status(row.status), attempts=row.attempts,
         idempotency_key=row.idempotency_key, external_id=row.external_id,
         next_attempt_at=row.next_attempt_at, claimed_at=row.claimed_at,
         last_error=row.last_error, created_at=row.created_at, sent_at=row.sent_at, **extra)

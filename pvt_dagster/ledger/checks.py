@@ -10,7 +10,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from pvt_dagster.domain import RULE_SEVERITIES
+from pvt_dagster.domain import (
+    RULE_SEVERITIES,
+    Phase,
+    RuleSeverity,
+    as_phase,
+    as_rule_severity,
+)
 from pvt_dagster.ledger.engine import LedgerBase
 from pvt_dagster.ledger.files import file_row
 from pvt_dagster.ledger.models import CheckResult, File, ScrubChange
@@ -23,7 +29,8 @@ from pvt_dagster.ledger.records import (
 )
 from pvt_dagster.ledger.timeutil import utcnow
 
-Counts = dict[str, int]
+#: Per severity, how many rules found something.
+Counts = dict[RuleSeverity, int]
 
 
 def _latest_run(rows: Iterable[Any]) -> str | None:
@@ -34,8 +41,9 @@ def _latest_run(rows: Iterable[Any]) -> str | None:
 
 def _check_record(row: CheckResult, key: str) -> CheckResultRecord:
     return CheckResultRecord(
-        file_key=key, run_id=row.run_id, phase=row.phase, check_name=row.check_name,
-        rule=row.rule, column=row.column, severity=row.severity, passed=row.passed,
+        file_key=key, run_id=row.run_id, phase=as_phase(row.phase), check_name=row.check_name,
+        rule=row.rule, column=row.column, severity=as_rule_severity(row.severity),
+        passed=row.passed,
         failures=row.failures, rows=list(row.rows or []), samples=list(row.samples or []),
         message=row.message, recorded_at=row.recorded_at,
     )
@@ -53,14 +61,13 @@ class ChecksMixin(LedgerBase):
     """Rule results and scrub audits."""
 
     def record_check_results(
-        self, key: str, *, run_id: str, phase: str, results: Sequence[CheckResultInput]
+        self, key: str, *, run_id: str, phase: Phase, results: Sequence[CheckResultInput]
     ) -> None:
         """Record a run's rule results; recording the same run again updates, never doubles."""
         if phase not in PHASES:
             raise ValueError(f"phase is 'validated' or 'scrubbed', not {phase!r}")
         for result in results:
-            if result.severity not in RULE_SEVERITIES:
-                raise ValueError(f"unknown severity {result.severity!r}")
+            as_rule_severity(result.severity)  # callers outside mypy's reach may pass anything
         for attempt in range(3):
             try:
                 with self._write() as session:
@@ -88,7 +95,8 @@ class ChecksMixin(LedgerBase):
                 if attempt == 2:
                     raise
 
-    def check_results(self, key: str, *, phase: str | None = None) -> list[CheckResultRecord]:
+    def check_results(self, key: str, *, phase: Phase | None = None
+                      ) -> list[CheckResultRecord]:
         """The results of the latest run of each phase (or of one phase)."""
         with self._read() as session:
             stmt = select(CheckResult).where(CheckResult.file_id == file_row(session, key).id)
@@ -126,7 +134,8 @@ class ChecksMixin(LedgerBase):
             latest = _latest_run(rows)
             for row in rows:
                 if row.run_id == latest and (not row.passed or row.failures > 0):
-                    counts[key][row.severity] = counts[key].get(row.severity, 0) + 1
+                    severity = as_rule_severity(row.severity)
+                    counts[key][severity] = counts[key].get(severity, 0) + 1
         return counts
 
     def record_scrub_changes(

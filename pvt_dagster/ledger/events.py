@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from pvt_dagster.domain import Stage, as_stage
 from pvt_dagster.ledger.chain import (
     GENESIS,
     HASH_VERSION,
@@ -31,7 +32,7 @@ OUTCOMES = frozenset({"ok", "error"})
 class OutputRecord:
     """What a stage last wrote for a file: its name (None in events before 0003) and sha256."""
 
-    stage: str
+    stage: Stage
     name: str | None
     sha256: str
 
@@ -51,7 +52,7 @@ class EventsMixin(LedgerBase):
     """The append-only manifest chain of each file."""
 
     def append_event(
-        self, key: str, *, stage: str, action: str, input_sha256: str | None = None,
+        self, key: str, *, stage: Stage, action: str, input_sha256: str | None = None,
         output_sha256: str | None = None, bytes: int | None = None, rows: int | None = None,
         started_at: datetime, finished_at: datetime, outcome: str = "ok",
         error: str | None = None, details: dict[str, Any] | None = None,
@@ -61,6 +62,7 @@ class EventsMixin(LedgerBase):
         ``input_name``/``output_name`` say what the stage read and wrote (hashed too)."""
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome is 'ok' or 'error', not {outcome!r}")
+        as_stage(stage)  # checked here too: callers outside mypy's reach may pass anything
         fields: dict[str, Any] = {
             "key": key, "stage": stage, "action": action, "input_sha256": input_sha256,
             "output_sha256": output_sha256, "bytes": bytes, "rows": rows,
@@ -123,8 +125,8 @@ class EventsMixin(LedgerBase):
                     problems += verify_chain(key, head, count, [])
         return problems
 
-    def latest_outputs(self, stages: Iterable[str] = ("raw", "decrypted", "scrubbed"),
-                       ) -> dict[str, dict[str, OutputRecord]]:
+    def latest_outputs(self, stages: Iterable[Stage] = ("raw", "decrypted", "scrubbed"),
+                       ) -> dict[str, dict[Stage, OutputRecord]]:
         """Per file key and stage, the latest successful event's output (name and sha256)."""
         wanted = list(stages)
         stmt = (select(File.key, ManifestEvent.stage, ManifestEvent.output_name,
@@ -134,8 +136,9 @@ class EventsMixin(LedgerBase):
                        ManifestEvent.output_sha256.is_not(None))
                 .order_by(ManifestEvent.file_id, ManifestEvent.seq)
                 .execution_options(yield_per=1000))
-        found: dict[str, dict[str, OutputRecord]] = {}
+        found: dict[str, dict[Stage, OutputRecord]] = {}
         with self._read() as session:
-            for key, stage, name, sha in session.execute(stmt):
+            for key, text, name, sha in session.execute(stmt):
+                stage = as_stage(text)
                 found.setdefault(key, {})[stage] = OutputRecord(stage, name, sha or "")
         return found

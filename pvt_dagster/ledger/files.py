@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Unpack
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from pvt_dagster.domain import STAGES, STATUSES
+from pvt_dagster.domain import Status, as_stage, as_status
 from pvt_dagster.errors import LedgerError, UnknownFileError
 from pvt_dagster.ledger.engine import LedgerBase
 from pvt_dagster.ledger.keys import make_file_key
@@ -19,6 +19,7 @@ from pvt_dagster.ledger.models import File
 from pvt_dagster.ledger.observations import upsert_observations
 from pvt_dagster.ledger.records import (
     FileRecord,
+    FileUpdate,
     NewFile,
     ObservationRecord,
     file_record,
@@ -44,26 +45,33 @@ def file_row(session: Session, key: str, *, for_update: bool = False) -> File:
     return row
 
 
-def _check_fields(fields: dict[str, Any]) -> dict[str, Any]:
+def _check_fields(fields: FileUpdate) -> FileUpdate:
+    """The fields, checked (known columns, a known status and stage: callers outside mypy's
+    reach may pass anything) and normalised (one-line error, UTC times, a plain dict)."""
     unknown = set(fields) - UPDATABLE_FIELDS
     if unknown:
         raise ValueError(f"cannot update file field(s): {', '.join(sorted(unknown))}")
-    if "status" in fields and fields["status"] not in STATUSES:
-        raise ValueError(f"unknown file status {fields['status']!r}")
-    if fields.get("stage") is not None and fields["stage"] not in STAGES:
-        raise ValueError(f"unknown stage {fields['stage']!r}")
+    if "status" in fields:
+        as_status(fields["status"])
+    stage = fields.get("stage")
+    if stage is not None:
+        as_stage(stage)
     if "error" in fields:
         fields["error"] = one_line(fields["error"])
-    for name in ("discovered_at", "received_at"):
-        if fields.get(name) is not None:
-            fields[name] = ensure_utc(fields[name])
+    if "discovered_at" in fields:
+        fields["discovered_at"] = ensure_utc(fields["discovered_at"])
+    received_at = fields.get("received_at")
+    if received_at is not None:
+        fields["received_at"] = ensure_utc(received_at)
     if "metrics" in fields:
         fields["metrics"] = dict(fields["metrics"] or {})
     return fields
 
 
-def _statuses(status: str | Collection[str]) -> list[str]:
-    return [status] if isinstance(status, str) else list(status)
+def _statuses(status: Status | Collection[Status]) -> list[Status]:
+    if isinstance(status, str):
+        return [as_status(status)]
+    return list(status)
 
 
 def _insert_files(session: Session, new: Sequence[NewFile]) -> list[FileRecord]:
@@ -97,7 +105,7 @@ class FilesMixin(LedgerBase):
 
     def create_file(
         self, *, client: str, feed: str | None, source: str, name: str, path: str,
-        size: int, mtime: float, first_seen: datetime, status: str = "discovered",
+        size: int, mtime: float, first_seen: datetime, status: Status = "discovered",
         error: str | None = None, observation: ObservationRecord | None = None,
     ) -> FileRecord:
         """A new file row with a unique key; ``observation`` is saved with it, linked to it."""
@@ -148,7 +156,7 @@ class FilesMixin(LedgerBase):
 
     def list_files(
         self, *, client: str | None = None, feed: str | None = None,
-        status: str | Collection[str] | None = None, source: str | None = None,
+        status: Status | Collection[Status] | None = None, source: str | None = None,
     ) -> list[FileRecord]:
         """Files matching every filter given, oldest discovery first."""
         stmt = select(*FILE_COLUMNS).order_by(File.discovered_at, File.id)
@@ -163,9 +171,9 @@ class FilesMixin(LedgerBase):
         with self._read() as session:
             return [file_record(row) for row in session.execute(stmt)]
 
-    def update_file(self, key: str, **fields: Any) -> FileRecord:
+    def update_file(self, key: str, **fields: Unpack[FileUpdate]) -> FileRecord:
         """Set columns of a file (and ``updated_at``); returns the updated record."""
-        fields = _check_fields(dict(fields))
+        fields = _check_fields(fields)
         with self._write() as session:
             row = file_row(session, key, for_update=True)
             for name, value in fields.items():
@@ -175,10 +183,10 @@ class FilesMixin(LedgerBase):
             return file_record(row)
 
     def transition_file(
-        self, key: str, *, from_status: str | Collection[str], **fields: Any
+        self, key: str, *, from_status: Status | Collection[Status], **fields: Unpack[FileUpdate]
     ) -> FileRecord | None:
         """Like update_file, but only if the status is still one of ``from_status``; else None."""
-        fields = _check_fields(dict(fields))
+        fields = _check_fields(fields)
         with self._write() as session:
             row = file_row(session, key, for_update=True)
             if row.status not in _statuses(from_status):

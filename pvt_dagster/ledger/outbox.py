@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from pvt_dagster.domain import MessageStage, Severity, as_message_stage, as_severity
 from pvt_dagster.ledger.chain import json_safe
 from pvt_dagster.ledger.channel_sends import ChannelSendsMixin
 from pvt_dagster.ledger.models import Message, OperatorAction
@@ -28,10 +29,13 @@ class OutboxMixin(ChannelSendsMixin):
 
     def record_message(
         self, *, dedupe_key: str, client: str | None, feed: str | None,
-        file_key: str | None, stage: str | None, kind: str, severity: str, text: str,
-        details: dict[str, Any] | None = None,
+        file_key: str | None, stage: MessageStage | None, kind: str, severity: Severity,
+        text: str, details: dict[str, Any] | None = None,
     ) -> MessageRecord:
         """Queue a message; a message with the same dedupe_key is returned instead of doubled."""
+        as_severity(severity)  # checked here too: callers outside mypy's reach may pass anything
+        if stage is not None:
+            as_message_stage(stage)
         for attempt in range(3):
             try:
                 with self._write() as session:

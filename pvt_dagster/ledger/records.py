@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, TypeVar
 
+from pvt_dagster.domain import (
+    CHECK_PHASES,
+    MessageStage,
+    MessageStatus,
+    Phase,
+    RuleSeverity,
+    Severity,
+    Stage,
+    Status,
+    as_message_stage,
+    as_message_status,
+    as_severity,
+    as_stage,
+    as_status,
+)
 from pvt_dagster.ledger import models
 
-PHASES = frozenset({"validated", "scrubbed"})
-MESSAGE_STATUSES = frozenset({"pending", "sent", "failed"})
+PHASES: frozenset[Phase] = frozenset(CHECK_PHASES)
+_Value = TypeVar("_Value")
+
+
+def optional(convert: Callable[[str], _Value], text: str | None) -> _Value | None:
+    """``convert(text)``, or None for a NULL column."""
+    return None if text is None else convert(text)
 
 
 @dataclass(frozen=True)
@@ -24,7 +45,7 @@ class NewFile:
     size: int
     mtime: float
     first_seen: datetime
-    status: str = "discovered"
+    status: Status = "discovered"
     error: str | None = None
     observation: ObservationRecord | None = None
 
@@ -61,8 +82,8 @@ class FileRecord:
     path: str
     size: int
     mtime: float
-    status: str
-    stage: str | None
+    status: Status
+    stage: Stage | None
     raw_sha256: str | None
     bytes: int | None
     rows: int | None
@@ -87,6 +108,34 @@ class FileRecord:
         return self.key.rsplit("/", 1)[-1]
 
 
+class FileUpdate(TypedDict, total=False):
+    """The columns of a file that ``update_file`` and ``transition_file`` may set."""
+
+    client: str
+    feed: str | None
+    source: str
+    name: str
+    path: str
+    size: int
+    mtime: float
+    status: Status
+    stage: Stage | None
+    raw_sha256: str | None
+    bytes: int | None
+    rows: int | None
+    error: str | None
+    vault_path: str | None
+    discovered_at: datetime
+    received_at: datetime | None
+    metrics: dict[str, Any]
+    run_seq: int
+    decrypted_sha256: str | None
+    scrubbed_sha256: str | None
+    auto_retries: int
+    source_cleanup: str | None
+    source_identity: str | None
+
+
 @dataclass(frozen=True)
 class EventRecord:
     """One manifest event of a file's chain."""
@@ -94,7 +143,7 @@ class EventRecord:
     id: int
     file_key: str
     seq: int
-    stage: str
+    stage: Stage
     action: str
     input_sha256: str | None
     output_sha256: str | None
@@ -119,7 +168,7 @@ class CheckResultInput:
     check_name: str
     rule: str
     column: str
-    severity: str
+    severity: RuleSeverity
     passed: bool
     failures: int = 0
     rows: list[int] = field(default_factory=list)
@@ -133,11 +182,11 @@ class CheckResultRecord:
 
     file_key: str
     run_id: str
-    phase: str
+    phase: Phase
     check_name: str
     rule: str
     column: str
-    severity: str
+    severity: RuleSeverity
     passed: bool
     failures: int
     rows: list[int]
@@ -182,13 +231,13 @@ class MessageRecord:
     client: str | None
     feed: str | None
     file_key: str | None
-    stage: str | None
+    stage: MessageStage | None
     kind: str
-    severity: str
+    severity: Severity
     text: str
     details: dict[str, Any]
     created_at: datetime
-    status: str
+    status: MessageStatus
     attempts: int
     sent_at: datetime | None
     last_error: str | None
@@ -231,8 +280,9 @@ def file_record(row: models.File | Any) -> FileRecord:
     """A FileRecord from an ORM row or a plain result row."""
     return FileRecord(
         id=row.id, key=row.key, client=row.client, feed=row.feed, source=row.source,
-        name=row.name, path=row.path, size=row.size, mtime=row.mtime, status=row.status,
-        stage=row.stage, raw_sha256=row.raw_sha256, bytes=row.bytes, rows=row.rows,
+        name=row.name, path=row.path, size=row.size, mtime=row.mtime,
+        status=as_status(row.status), stage=optional(as_stage, row.stage),
+        raw_sha256=row.raw_sha256, bytes=row.bytes, rows=row.rows,
         error=row.error, vault_path=row.vault_path, discovered_at=row.discovered_at,
         received_at=row.received_at, updated_at=row.updated_at, chain_head=row.chain_head,
         event_count=row.event_count, metrics=dict(row.metrics or {}), run_seq=row.run_seq,
@@ -245,7 +295,7 @@ def file_record(row: models.File | Any) -> FileRecord:
 def event_record(row: models.ManifestEvent, key: str) -> EventRecord:
     """An EventRecord from a row and its file's key."""
     return EventRecord(
-        id=row.id, file_key=key, seq=row.seq, stage=row.stage, action=row.action,
+        id=row.id, file_key=key, seq=row.seq, stage=as_stage(row.stage), action=row.action,
         input_sha256=row.input_sha256, output_sha256=row.output_sha256, bytes=row.bytes,
         rows=row.rows, started_at=row.started_at, finished_at=row.finished_at,
         outcome=row.outcome, error=row.error, details=dict(row.details or {}),
@@ -268,8 +318,9 @@ def message_record(row: models.Message) -> MessageRecord:
     """A MessageRecord from a row."""
     return MessageRecord(
         id=row.id, dedupe_key=row.dedupe_key, client=row.client, feed=row.feed,
-        file_key=row.file_key, stage=row.stage, kind=row.kind, severity=row.severity,
+        file_key=row.file_key, stage=optional(as_message_stage, row.stage), kind=row.kind,
+        severity=as_severity(row.severity),
         text=row.text, details=dict(row.details or {}), created_at=row.created_at,
-        status=row.status, attempts=row.attempts, sent_at=row.sent_at,
+        status=as_message_status(row.status), attempts=row.attempts, sent_at=row.sent_at,
         last_error=row.last_error,
     )

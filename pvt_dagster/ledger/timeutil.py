@@ -46,6 +46,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         """Attach UTC to naive values and convert aware ones to UTC."""
         if value is None:
             return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        moment: datetime = value
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)

@@ -12,14 +12,25 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from pvt_dagster.domain import (
+    PROCESS_RUN_STATUSES,
+    HoldStatus,
+    MessageStage,
+    ProcessStage,
+    RunStatus,
+    as_hold_status,
+    as_message_stage,
+    as_process_stage,
+    as_run_status,
+)
 from pvt_dagster.errors import LedgerError
 from pvt_dagster.ledger.chain import json_safe
 from pvt_dagster.ledger.engine import LedgerBase
 from pvt_dagster.ledger.models import ErrorEntry, File, Hold, OperatorAction, Process, ProcessRun
-from pvt_dagster.ledger.records import one_line
+from pvt_dagster.ledger.records import one_line, optional
 from pvt_dagster.ledger.timeutil import ensure_utc, utcnow
 
-RUN_STATUSES = frozenset({"running", "completed", "failed", "on_hold"})
+RUN_STATUSES = frozenset(PROCESS_RUN_STATUSES)
 PROCESS_FIELDS = ("client", "feed", "stage", "type", "tool", "sources", "targets",
                   "max_failures")
 
@@ -32,7 +43,7 @@ class ProcessRecord:
     name: str
     client: str
     feed: str | None
-    stage: str
+    stage: ProcessStage
     type: str
     tool: str
     sources: list[str]
@@ -48,11 +59,11 @@ class ProcessRunRecord:
     process: str
     client: str
     feed: str | None
-    stage: str
+    stage: ProcessStage
     run_id: str
     file_key: str | None
     actor: str
-    status: str
+    status: RunStatus
     category: str | None
     error_class: str | None
     error: str | None
@@ -67,7 +78,7 @@ class HoldRecord:
     id: int
     client: str
     feed: str
-    status: str
+    status: HoldStatus
     reason: str
     failures: int
     placed_at: datetime
@@ -84,7 +95,7 @@ class ErrorRecord:
     at: datetime
     client: str | None
     feed: str | None
-    stage: str | None
+    stage: MessageStage | None
     file_key: str | None
     run_id: str | None
     error_class: str
@@ -94,21 +105,24 @@ class ErrorRecord:
 
 def _process(row: Process) -> ProcessRecord:
     return ProcessRecord(id=row.id, name=row.name, client=row.client, feed=row.feed,
-                         stage=row.stage, type=row.type, tool=row.tool,
+                         stage=as_process_stage(row.stage), type=row.type, tool=row.tool,
                          sources=list(row.sources or []), targets=list(row.targets or []),
                          max_failures=row.max_failures)
 
 
 def _run(row: ProcessRun, proc: Process) -> ProcessRunRecord:
     return ProcessRunRecord(
-        id=row.id, process=proc.name, client=proc.client, feed=proc.feed, stage=proc.stage,
-        run_id=row.run_id, file_key=row.file_key, actor=row.actor, status=row.status,
+        id=row.id, process=proc.name, client=proc.client, feed=proc.feed,
+        stage=as_process_stage(proc.stage),
+        run_id=row.run_id, file_key=row.file_key, actor=row.actor,
+        status=as_run_status(row.status),
         category=row.category, error_class=row.error_class, error=row.error,
         started_at=row.started_at, finished_at=row.finished_at)
 
 
 def _hold(row: Hold) -> HoldRecord:
-    return HoldRecord(id=row.id, client=row.client, feed=row.feed, status=row.status,
+    return HoldRecord(id=row.id, client=row.client, feed=row.feed,
+                      status=as_hold_status(row.status),
                       reason=row.reason, failures=row.failures, placed_at=row.placed_at,
                       released_at=row.released_at, released_by=row.released_by,
                       details=dict(row.details or {}))
@@ -116,13 +130,15 @@ def _hold(row: Hold) -> HoldRecord:
 
 def _error(row: ErrorEntry) -> ErrorRecord:
     return ErrorRecord(id=row.id, at=row.at, client=row.client, feed=row.feed,
-                       stage=row.stage, file_key=row.file_key, run_id=row.run_id,
+                       stage=optional(as_message_stage, row.stage), file_key=row.file_key,
+                       run_id=row.run_id,
                        error_class=row.error_class, category=row.category, message=row.message)
 
 
 def _get_or_create(session: Session, name: str, fields: dict[str, Any]) -> Process:
     row = session.scalar(select(Process).where(Process.name == name))
     if row is None:
+        as_process_stage(fields["stage"])
         row = Process(name=name, updated_at=utcnow(), **fields)
         session.add(row)
         session.flush()
@@ -135,6 +151,8 @@ class TrackingMixin(LedgerBase):
     # --- registry ----------------------------------------------------------------------
     def sync_processes(self, specs: dict[str, dict[str, Any]]) -> int:
         """Upsert processes by name (fields: PROCESS_FIELDS); how many rows changed."""
+        for fields in specs.values():
+            as_process_stage(fields["stage"])
         changed = 0
         with self._write() as session:
             rows = {r.name: r for r in session.scalars(select(Process))}
@@ -157,7 +175,7 @@ class TrackingMixin(LedgerBase):
 
     # --- runs --------------------------------------------------------------------------
     def start_process_run(self, process: str, defaults: dict[str, Any], *, run_id: str,
-                          file_key: str | None, actor: str, status: str = "running",
+                          file_key: str | None, actor: str, status: RunStatus = "running",
                           at: datetime | None = None) -> ProcessRunRecord:
         """A new run of ``process`` (registered from ``defaults`` if it is not yet)."""
         if status not in RUN_STATUSES:
@@ -172,7 +190,7 @@ class TrackingMixin(LedgerBase):
             session.flush()
             return _run(row, proc)
 
-    def finish_process_run(self, run_pk: int, *, status: str, category: str | None = None,
+    def finish_process_run(self, run_pk: int, *, status: RunStatus, category: str | None = None,
                            error_class: str | None = None,
                            error: str | None = None) -> ProcessRunRecord:
         """Close a process run as completed, failed or on_hold."""
@@ -271,9 +289,11 @@ class TrackingMixin(LedgerBase):
     # --- errors ------------------------------------------------------------------------
     def record_error(self, *, error_class: str, category: str, message: str,
                      client: str | None = None, feed: str | None = None,
-                     stage: str | None = None, file_key: str | None = None,
+                     stage: MessageStage | None = None, file_key: str | None = None,
                      run_id: str | None = None) -> ErrorRecord:
         """Add one error to the registry."""
+        if stage is not None:
+            as_message_stage(stage)  # callers outside mypy's reach may pass anything
         with self._write() as session:
             row = ErrorEntry(at=utcnow(), client=client, feed=feed, stage=stage,
                              file_key=file_key, run_id=run_id, error_class=error_class[:100],

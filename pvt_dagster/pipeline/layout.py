@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from pvt_dagster.domain import Stage
 from pvt_dagster.fsutil import ensure_private_dir
 
 
@@ -37,7 +38,7 @@ class HomeLayout:
         except ValueError:
             return str(path)
 
-    def stage_io(self, stage: str, key: str) -> tuple[Path | None, Path | None]:
+    def stage_io(self, stage: Stage, key: str) -> tuple[Path | None, Path | None]:
         """The files a stage reads and writes in the home (None where it is elsewhere)."""
         vault, decrypted = self.vault_path(key), self.decrypted_path(key)
         scrubbed = self.scrubbed_path(key)

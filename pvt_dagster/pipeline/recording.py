@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pvt_dagster.domain import Severity, Stage
 from pvt_dagster.errors import one_line
 from pvt_dagster.ledger import Ledger
 from pvt_dagster.pipeline.layout import HomeLayout
@@ -47,7 +48,7 @@ class EventDraft:
         return outcome
 
 
-def stage_names(ledger: Ledger, key: str, stage: str) -> tuple[str | None, str | None]:
+def stage_names(ledger: Ledger, key: str, stage: Stage) -> tuple[str | None, str | None]:
     """Default input and output names of a stage's event: home-relative paths, and for
     ``raw`` the source and path the bytes came from."""
     names = HomeLayout(Path("")).stage_io(stage, key)
@@ -58,7 +59,7 @@ def stage_names(ledger: Ledger, key: str, stage: str) -> tuple[str | None, str |
     return src, dst
 
 
-def _event(ledger: Ledger, key: str, stage: str, draft: EventDraft) -> dict[str, Any]:
+def _event(ledger: Ledger, key: str, stage: Stage, draft: EventDraft) -> dict[str, Any]:
     """The event fields a draft contributes, with default names filled in."""
     src, dst = stage_names(ledger, key, stage)
     return {"input_sha256": draft.input_sha256, "output_sha256": draft.output_sha256,
@@ -69,7 +70,7 @@ def _event(ledger: Ledger, key: str, stage: str, draft: EventDraft) -> dict[str,
 
 #: How each way of ending without output is registered: error class, category, and the
 #: outbox message (kind, severity), if any. Waiting is normal: no message at all.
-_NOT_DONE: dict[type, tuple[str, str, tuple[str, str] | None]] = {
+_NOT_DONE: dict[type, tuple[str, str, tuple[str, Severity] | None]] = {
     Refused: ("FileRejectedError", REJECTED, ("rejected", "warning")),
     Waiting: ("SourceChangedError", RETRY, None),
     Blocked: ("ValidationFailedError", DATA, None),  # its message is the stage's own
@@ -78,7 +79,7 @@ _NOT_DONE: dict[type, tuple[str, str, tuple[str, str] | None]] = {
 
 @contextmanager
 def recorded_stage(
-    ledger: Ledger, key: str, *, stage: str, action: str, run_id: str
+    ledger: Ledger, key: str, *, stage: Stage, action: str, run_id: str
 ) -> Iterator[EventDraft]:
     """Run a stage body and append its manifest event. On an error, mark the file failed,
     queue a failure message and re-raise; when the body ends without output (``draft.
@@ -115,7 +116,7 @@ def recorded_stage(
     log.info("%s %s done (%s)", key, stage, action)
 
 
-def _record_not_done(ledger: Ledger, key: str, stage: str, action: str, run_id: str,
+def _record_not_done(ledger: Ledger, key: str, stage: Stage, action: str, run_id: str,
                      started: datetime, draft: EventDraft, tracked: TrackedStage) -> None:
     """The event, registry entry and message of a stage that ended without its output."""
     outcome = draft.not_done

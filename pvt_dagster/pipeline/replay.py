@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pvt_dagster.config.models import FeedRef
-from pvt_dagster.domain import STAGES
+from pvt_dagster.domain import STAGES, Stage
 from pvt_dagster.errors import (
     FeedOnHoldError,
     StageOrderError,
@@ -33,7 +33,7 @@ class FileToRun:
 
     key: str
     feed: FeedRef
-    from_stage: str
+    from_stage: Stage
     refused: str | None = None
     forced: bool = False
 
@@ -54,7 +54,7 @@ def check_hold(intake: Intake, feed: FeedRef, *, force: bool, user: str, target:
     return True
 
 
-def prepare_replay(intake: Intake, key: str, *, from_stage: str = "decrypted", user: str,
+def prepare_replay(intake: Intake, key: str, *, from_stage: Stage = "decrypted", user: str,
                    force: bool = False) -> FileToRun:
     """Check that ``key`` can run again from ``from_stage`` (its input is there and verified,
     its feed not on hold unless ``force``), record the operator action and give the file a

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pvt_dagster.domain import STAGES
+from pvt_dagster.domain import STAGES, Stage
 from pvt_dagster.errors import FileRejectedError, StageOrderError
 from pvt_dagster.ledger import FileRecord, Ledger
 from pvt_dagster.pipeline.intake import Intake
@@ -10,7 +10,7 @@ from pvt_dagster.pipeline.outcomes import Held
 from pvt_dagster.tracking import active_hold, hold_file
 
 
-def require_stage(ledger: Ledger, key: str, needed: str) -> FileRecord:
+def require_stage(ledger: Ledger, key: str, needed: Stage) -> FileRecord:
     """The file's record, if it has completed ``needed``; else a clear error."""
     record = ledger.get_file(key)
     if record.status == "rejected":

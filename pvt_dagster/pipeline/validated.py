@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pvt_dagster.domain import Phase
 from pvt_dagster.errors import ParseError
 from pvt_dagster.ledger import CheckResultInput, FileRecord, Ledger
 from pvt_dagster.pipeline.intake import Intake
@@ -63,7 +64,7 @@ def unparsed_outcomes(planned: list[PlannedCheck], error: ParseError) -> list[Ch
                          message=f"file could not be parsed: {error}") for p in planned]
 
 
-def record_outcomes(ledger: Ledger, key: str, *, run_id: str, phase: str,
+def record_outcomes(ledger: Ledger, key: str, *, run_id: str, phase: Phase,
                     outcomes: list[CheckOutcome]) -> None:
     """Write check outcomes to the ledger (idempotent per run, phase and check)."""
     ledger.record_check_results(key, run_id=run_id, phase=phase, results=[

@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from pvt_dagster.domain import Stage
 from pvt_dagster.ledger.events import OutputRecord
 from pvt_dagster.pipeline.intake import Intake
 from pvt_dagster.transport import sha256_file
 
-LABELS = {"raw": "vault copy", "decrypted": "decrypted output", "scrubbed": "scrubbed output"}
+LABELS: dict[Stage, str] = {"raw": "vault copy", "decrypted": "decrypted output",
+                            "scrubbed": "scrubbed output"}
 
 
 def output_path(intake: Intake, key: str, output: OutputRecord) -> Path:

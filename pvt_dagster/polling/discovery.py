@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pvt_dagster.config.models import ClientConfig
+from pvt_dagster.domain import Status
 from pvt_dagster.ledger.records import FileRecord, NewFile, ObservationRecord
 from pvt_dagster.polling.constraints import constraint_violation
 from pvt_dagster.polling.matching import match_feed
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-AWAITING_TRANSFER = ("discovered", "on_hold")
+AWAITING_TRANSFER: tuple[Status, ...] = ("discovered", "on_hold")
 UNMATCHED = "matches no feed"
 DISAPPEARED = "disappeared from the source before transfer"
 _KIND_LABELS = {"symlink": "symlink", "dir": "folder", "fifo": "FIFO", "device": "device",
@@ -83,7 +84,7 @@ class _Poll:
         self.pending: list[NewFile] = []
 
     def create(self, entry: RemoteEntry, obs: ObservationRecord, feed: str | None,
-               status: str, error: str | None = None) -> None:
+               status: Status, error: str | None = None) -> None:
         """Queue a new file row for the entry; ``create_pending`` writes them in one go."""
         self.pending.append(NewFile(
             client=self.client, feed=feed, source=self.source, name=entry.name,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pvt_dagster.config.models import ClientConfig
+from pvt_dagster.domain import Status
 from pvt_dagster.errors import PvtError, one_line
 from pvt_dagster.ledger import FileRecord, Ledger
 from pvt_dagster.ledger.tracking import HoldRecord
@@ -35,7 +36,7 @@ class HeldFeed:
 
 
 #: Statuses of a file that is not finished: a run must still take it further.
-UNFINISHED = ("discovered", "received", "decrypted", "validated", "scrubbed")
+UNFINISHED: tuple[Status, ...] = ("discovered", "received", "decrypted", "validated", "scrubbed")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from pvt_dagster.domain import Stage
 from pvt_dagster.ledger import Ledger
 
 METRIC_KEYS = ("seconds", "bytes", "rows", "throughput_bytes_per_s", "throughput_rows_per_s")
@@ -25,7 +26,7 @@ def stage_metrics(seconds: float, *, bytes_: int | None, rows: int | None) -> di
     return {k: v for k, v in out.items() if v is not None}
 
 
-def add_stage_metrics(ledger: Ledger, key: str, stage: str, started: datetime, *,
+def add_stage_metrics(ledger: Ledger, key: str, stage: Stage, started: datetime, *,
                       bytes_: int | None, rows: int | None) -> dict[str, Any]:
     """Fill in the metrics a stage did not report itself (its own values are kept)."""
     record = ledger.get_file(key)

@@ -3,22 +3,24 @@ a process (name, type, tool, sources, targets), derived from config and kept in 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from pvt_dagster.config.jobs import input_label
 from pvt_dagster.config.models import FeedRef, JobRef, PvtConfig
+from pvt_dagster.domain import ProcessStage, Stage
 from pvt_dagster.ledger import Ledger
 
-DISCOVER = "discover"
-JOB_STAGE = "job"
-STAGE_TYPES = {"raw": "extract", "decrypted": "decrypt", "validated": "validate",
-               "scrubbed": "scrub", "delivered": "load", DISCOVER: "discover",
-               JOB_STAGE: "transform"}
-STAGE_TOOLS = {"decrypted": "gnupg", "validated": "pandera", "scrubbed": "pvt-scrub"}
+DISCOVER: Final = "discover"
+JOB_STAGE: Final = "job"
+STAGE_TYPES: dict[ProcessStage, str] = {
+    "raw": "extract", "decrypted": "decrypt", "validated": "validate", "scrubbed": "scrub",
+    "delivered": "load", DISCOVER: "discover", JOB_STAGE: "transform"}
+STAGE_TOOLS: dict[ProcessStage, str] = {
+    "decrypted": "gnupg", "validated": "pandera", "scrubbed": "pvt-scrub"}
 DEFAULT_MAX_FAILURES = 3
 
 
-def stage_process_name(client: str, feed: str, stage: str) -> str:
+def stage_process_name(client: str, feed: str, stage: Stage) -> str:
     """``client/feed/stage``."""
     return f"{client}/{feed}/{stage}"
 
@@ -46,7 +48,7 @@ def target_label(client: str, target: Any) -> str:
     return str(kind)
 
 
-def default_fields(client: str, feed: str | None, stage: str) -> dict[str, Any]:
+def default_fields(client: str, feed: str | None, stage: ProcessStage) -> dict[str, Any]:
     """What is known of a process without its config (used if it was never synced)."""
     return {"client": client, "feed": feed, "stage": stage, "type": STAGE_TYPES.get(stage, stage),
             "tool": STAGE_TOOLS.get(stage, "pvt"), "sources": [], "targets": [],
@@ -58,12 +60,12 @@ def _feed_processes(config: PvtConfig, feed: FeedRef) -> dict[str, dict[str, Any
     source = feed.client_config.sources[feed.config.source]
     origin = f"{source.kind}:{c}/{feed.config.source}"
     plain = feed.config.decrypt == "none"
-    io = {"raw": ([origin], ["vault"]),
-          "decrypted": (["vault"], ["work/decrypted"]),
-          "validated": (["work/decrypted"], ["ledger:check_results"]),
-          "scrubbed": (["work/decrypted"], ["work/scrubbed"]),
-          "delivered": (["work/scrubbed"],
-                        [target_label(c, t) for t in feed.config.deliver])}
+    io: dict[Stage, tuple[list[str], list[str]]] = {
+        "raw": ([origin], ["vault"]),
+        "decrypted": (["vault"], ["work/decrypted"]),
+        "validated": (["work/decrypted"], ["ledger:check_results"]),
+        "scrubbed": (["work/decrypted"], ["work/scrubbed"]),
+        "delivered": (["work/scrubbed"], [target_label(c, t) for t in feed.config.deliver])}
     out = {}
     for stage, (sources, targets) in io.items():
         fields = default_fields(c, f, stage)

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from pvt_dagster.domain import Stage
 from pvt_dagster.errors import PvtError
 from pvt_dagster.ledger import Ledger
 from pvt_dagster.ledger.tracking import HoldRecord, ProcessRunRecord
@@ -23,6 +24,7 @@ from pvt_dagster.tracking.holds import (
 )
 from pvt_dagster.tracking.metrics import add_stage_metrics
 from pvt_dagster.tracking.registry import (
+    DISCOVER,
     default_fields,
     discovery_process_name,
     stage_process_name,
@@ -48,7 +50,7 @@ class TrackedStage:
 
     ledger: Ledger
     key: str
-    stage: str
+    stage: Stage
     run_id: str
     client: str
     feed: str | None
@@ -106,7 +108,7 @@ class TrackedStage:
         return True
 
 
-def track_stage(ledger: Ledger, key: str, *, stage: str, run_id: str) -> TrackedStage:
+def track_stage(ledger: Ledger, key: str, *, stage: Stage, run_id: str) -> TrackedStage:
     """Start the process run of one stage of one file."""
     record = ledger.get_file(key)
     tracked = TrackedStage(ledger, key, stage, run_id, record.client, record.feed)
@@ -125,7 +127,7 @@ def discovery_failed(ledger: Ledger, client: str, source: str, feeds: list[str],
     name = discovery_process_name(client, source)
     ledger.record_error(error_class=type(exc).__name__, category=OPERATIONAL, message=error,
                         client=client, stage="discovery", run_id=tick)
-    run = ledger.start_process_run(name, default_fields(client, None, "discover"),
+    run = ledger.start_process_run(name, default_fields(client, None, DISCOVER),
                                    run_id=tick, file_key=None, actor="discovery")
     ledger.finish_process_run(run.id, status="failed", category=OPERATIONAL,
                               error_class=type(exc).__name__, error=error)
@@ -146,7 +148,7 @@ def discovery_succeeded(ledger: Ledger, client: str, source: str, *, tick: str,
     name = discovery_process_name(client, source)
     latest = ledger.process_runs(process=name, limit=1)
     if latest and latest[0].status == "failed":
-        run = ledger.start_process_run(name, default_fields(client, None, "discover"),
+        run = ledger.start_process_run(name, default_fields(client, None, DISCOVER),
                                        run_id=tick, file_key=None, actor="discovery", at=now)
         ledger.finish_process_run(run.id, status="completed")
         log.info("source %s/%s answers again", client, source)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pvt_dagster.config.sources import AfterTransfer, Delete, Keep
+from pvt_dagster.domain import Severity
 from pvt_dagster.errors import PvtError, SourceEntryGoneError, SourceReplacedError, one_line
 from pvt_dagster.ledger import FileRecord, Ledger
 from pvt_dagster.ledger.timeutil import utcnow
@@ -86,7 +87,7 @@ def clean_up(ledger: Ledger, key: str, source: Source, entry: RemoteEntry,
     return CleanupResult(DONE, done)
 
 
-def _message(ledger: Ledger, key: str, kind: str, severity: str, text: str,
+def _message(ledger: Ledger, key: str, kind: str, severity: Severity, text: str,
              run_id: str) -> None:
     """Queue the clean-up's message (once per file and kind)."""
     record = ledger.get_file(key)

@@ -123,7 +123,8 @@ def _describe_file_rule(rule: FileRuleConfig) -> str:
     return f"the rows pass the custom rule {rule.function}"
 
 
-def describe_rule(column: str, rule: RuleConfig | FileRuleConfig | None, severity: str) -> str:
+def describe_rule(column: str, rule: RuleConfig | FileRuleConfig | None,
+                  severity: RuleSeverity) -> str:
     """A one-line human description of a check, without data values."""
     if rule is None:
         text = f"{column} is present and has no empty value"

@@ -19,7 +19,7 @@ import pandera.pandas as pa
 from pandera.config import config_context
 
 from pvt_dagster.config.models import FeedConfig, FileFormat, FileRuleConfig
-from pvt_dagster.domain import RULE_SEVERITIES
+from pvt_dagster.domain import RULE_SEVERITIES, RuleSeverity
 from pvt_dagster.errors import ParseError, RuleError, one_line
 from pvt_dagster.formats import CHUNK_ROWS, read_chunks
 from pvt_dagster.masking import show_value
@@ -47,7 +47,7 @@ class CheckOutcome:
     check_name: str
     rule: str
     column: str
-    severity: str
+    severity: RuleSeverity
     passed: bool
     failures: int
     rows: list[int] = field(default_factory=list)
@@ -72,7 +72,7 @@ class ValidationReport:
             o.severity == "failure" and not o.passed for o in self.outcomes
         )
 
-    def by_severity(self) -> dict[str, int]:
+    def by_severity(self) -> dict[RuleSeverity, int]:
         """How many checks found something, per severity (all three keys present)."""
         counts = Counter(o.severity for o in self.outcomes if not o.passed)
         return {s: counts.get(s, 0) for s in RULE_SEVERITIES}

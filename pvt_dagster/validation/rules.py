@@ -42,7 +42,9 @@ def full_matches(compiled: re.Pattern[str], values: np.ndarray) -> np.ndarray:
     sample = values[:1000]
     if len(values) > 2000 and len(set(sample)) < len(sample) // 2:
         codes, uniques = pd.factorize(values)
-        return np.array([compiled.fullmatch(v) is not None for v in uniques], dtype=bool)[codes]
+        matched: np.ndarray = np.array([compiled.fullmatch(v) is not None for v in uniques],
+                                       dtype=bool)[codes]
+        return matched
     fullmatch = compiled.fullmatch
     return np.array([fullmatch(v) is not None for v in values], dtype=bool)
 

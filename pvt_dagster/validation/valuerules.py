@@ -82,7 +82,7 @@ def load_callable(ref: str) -> Callable[..., Any]:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise ConfigError(f"custom rule {ref}: cannot import {module_name} ({exc.name})") from None
-    function = getattr(module, name, None)
+    function: object = getattr(module, name, None)
     if not callable(function):
         raise ConfigError(f"custom rule {ref}: {module_name} has no function {name}")
     return function
@@ -109,7 +109,7 @@ class SeenHashes:
     def repeats(self, hashes: np.ndarray) -> np.ndarray:
         """True for each hash seen before (earlier chunk, or earlier in this one); remembers all."""
         hashes = np.asarray(hashes, dtype=np.uint64)
-        repeat = pd.Series(hashes).duplicated(keep="first").to_numpy()
+        repeat: np.ndarray = pd.Series(hashes).duplicated(keep="first").to_numpy()
         if len(self.seen):
             pos = np.searchsorted(self.seen, hashes)
             found = self.seen[np.minimum(pos, len(self.seen) - 1)] == hashes

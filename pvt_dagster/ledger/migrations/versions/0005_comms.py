@@ -11,6 +11,9 @@ Revises: 0003_decrypt_replay
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -22,11 +25,11 @@ depends_on = None
 CHANNEL = sa.String(320)
 
 
-def _ts(name: str, nullable: bool = True) -> sa.Column:
+def _ts(name: str, nullable: bool = True) -> sa.Column[datetime]:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
-def _attempt_columns() -> list[sa.Column]:
+def _attempt_columns() -> list[sa.Column[Any]]:
     return [
         sa.Column("status", sa.String(10), nullable=False),
         sa.Column("attempts", sa.Integer, nullable=False),
