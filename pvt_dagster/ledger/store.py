@@ -9,11 +9,12 @@ from pvt_dagster.ledger.events import EventsMixin
 from pvt_dagster.ledger.files import FilesMixin
 from pvt_dagster.ledger.observations import ObservationsMixin
 from pvt_dagster.ledger.outbox import OutboxMixin
+from pvt_dagster.ledger.push import PushMixin
 from pvt_dagster.ledger.tracking import TrackingMixin
 
 
 class Ledger(FilesMixin, EventsMixin, ChecksMixin, OutboxMixin, ObservationsMixin,
-             TrackingMixin):
+             TrackingMixin, PushMixin):
     """The authoritative record: files, manifest chains, checks, scrubs, messages, actions."""
 
     @classmethod
