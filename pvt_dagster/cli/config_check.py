@@ -1,6 +1,6 @@
 """``pvt config check``: the config's own checks (``config.check``) plus those that need the
 managers: rule names against the validation catalogue, regexes, list files, custom functions,
-date formats, scrub steps, and the keys feeds name in the keystore."""
+date formats, scrub steps, the keys feeds name in the keystore, and push users' hashes."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from pvt_dagster.config.yamlsource import KeyPath
 from pvt_dagster.decrypt.inventory import key_problems, key_uses
 from pvt_dagster.decrypt.keystore import Keystore
 from pvt_dagster.errors import ConfigError, KeystoreError
+from pvt_dagster.push.passwords import hash_kind
 from pvt_dagster.validation.catalogue import BUILTIN_LISTS, BUILTIN_PATTERNS, column_slug
 from pvt_dagster.validation.valuerules import (
     ISO_DATE,
@@ -37,6 +38,7 @@ def check_config(path: str | Path | None = None) -> ConfigReport:
     if report.config is not None:
         _check_rules(report.config, report)
         _check_keys(report.config, report)
+        _check_push_hashes(report.config, report)
         report.sort()
     return report
 
@@ -153,3 +155,19 @@ def _check_keys(config: PvtConfig, report: ConfigReport) -> None:
             keystore.stop_agent()
     for problem in problems:
         (report.error if problem.level == "error" else report.warn)(problem.path, problem.message)
+
+
+def _check_push_hashes(config: PvtConfig, report: ConfigReport) -> None:
+    """A push user's password hash (when it can be read) is an argon2 or bcrypt hash."""
+    for client_name, client in config.clients.items():
+        for user, entry in client.push.users.items():
+            if entry.password_hash is None:
+                continue
+            try:
+                hashed = entry.password_hash.resolve().strip()
+            except ConfigError:
+                continue  # a missing secret is reported with the other secrets
+            if hash_kind(hashed) is None:
+                report.error(("clients", client_name, "push", "users", user, "password_hash"),
+                             f"{entry.password_hash.describe()} does not hold an argon2 or "
+                             "bcrypt hash (make one with `pvt push hash`)")

@@ -26,10 +26,10 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from pvt_dagster.comms.pii import mask_pii
 from pvt_dagster.config.models import Constraints, FeedConfig, PushSource, PvtConfig
 from pvt_dagster.errors import LedgerError, PushRefusedError
 from pvt_dagster.ledger import Ledger
+from pvt_dagster.masking import mask_pii
 from pvt_dagster.polling.constraints import constraint_violation, name_violation
 from pvt_dagster.polling.matching import match_feed
 from pvt_dagster.push.area import UploadSlot, name_problem, replaces_existing, sweep_partials

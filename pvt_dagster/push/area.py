@@ -14,7 +14,6 @@ import hashlib
 import os
 import stat
 from dataclasses import dataclass
-from pathlib import Path
 from typing import BinaryIO
 
 from pvt_dagster.errors import PushRefusedError, UnknownFileError

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+from pathlib import Path
 
 import bcrypt
 import pytest
@@ -123,3 +124,31 @@ def test_push_config_rules() -> None:
     with pytest.raises(ValueError, match="no folders to recurse"):
         PvtConfig.model_validate({"clients": {"a": {"sources": {"up": {
             "kind": "push", "recursive": True, "after_transfer": "delete"}}}}})
+
+
+def test_config_check_reports_push_problems(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "plain.hash").write_text("not-a-hash\n")
+    (tmp_path / "good.hash").write_text(hash_password("pw") + "\n")
+    config = tmp_path / "pvt.yaml"
+    config.write_text(f"""\
+home: {tmp_path / 'home'}
+push: {{host: 0.0.0.0, tls: {{cert: missing.pem, key: missing.key}}}}
+clients:
+  acme:
+    sources: {{up: {{kind: push, after_transfer: delete}}}}
+    push:
+      users:
+        ann: {{password_hash: {{file: plain.hash}}}}
+        bea: {{password_hash: {{file: good.hash}}}}
+    feeds: {{members: {{source: up, pattern: "m_*.csv", decrypt: none}}}}
+  globex:
+    sources: {{up: {{kind: push, after_transfer: delete}}}}
+    feeds: {{orders: {{source: up, pattern: "o_*.csv", decrypt: none}}}}
+""")
+    assert main(["--config", str(config), "config", "check"]) == 1
+    out = capsys.readouterr().out
+    assert "push.tls.cert: file" in out and "missing.pem does not exist" in out
+    assert "push.users.ann.password_hash: file" in out and "argon2 or bcrypt" in out
+    assert "bea" not in out
+    assert "no push user of client globex can upload" in out
