@@ -4,7 +4,9 @@ ignored (the peer address is the one the login limits count)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import ssl
 import sys
 from dataclasses import dataclass
@@ -67,7 +69,8 @@ def _log_to_stderr() -> None:
 
 
 def serve(config: PvtConfig, ledger: Ledger, listen: Listen) -> None:
-    """Run the upload API until SIGINT or SIGTERM."""
+    """Run the upload API until SIGINT or SIGTERM; either stops it gracefully (uploads in
+    progress get GRACEFUL_SECONDS to finish) and returns normally."""
     _log_to_stderr()
     tls: dict[str, str | Path] = {}
     if listen.tls is not None:
@@ -76,4 +79,11 @@ def serve(config: PvtConfig, ledger: Ledger, listen: Listen) -> None:
         PushApi(config, ledger).app(), host=listen.host, port=listen.port, log_config=None,
         access_log=False, proxy_headers=False, server_header=False, lifespan="on",
         timeout_graceful_shutdown=GRACEFUL_SECONDS, **tls))  # type: ignore[arg-type]
-    server.run()
+    # uvicorn re-raises the stop signal once it has shut down: make SIGTERM a
+    # KeyboardInterrupt like SIGINT, and end quietly on either.
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)

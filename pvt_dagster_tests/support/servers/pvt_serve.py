@@ -159,7 +159,8 @@ def write_push_env(root: Path, *, user_failures: int = 1000,
 
 @contextmanager
 def running_pvt_serve(env: PushEnv) -> Iterator[subprocess.Popen[bytes]]:
-    """``pvt serve`` on the env's port until the block ends (stopped by pid)."""
+    """``pvt serve`` on the env's port until the block ends (SIGTERM by pid: it must stop
+    gracefully, exit status 0)."""
     pvt = Path(sys.executable).parent / "pvt"
     with env.log.open("ab") as log:
         proc = subprocess.Popen([str(pvt), "--config", str(env.config_path), "serve"],
@@ -170,3 +171,4 @@ def running_pvt_serve(env: PushEnv) -> Iterator[subprocess.Popen[bytes]]:
         yield proc
     finally:
         kill_tree(proc)
+    assert proc.returncode == 0, env.log.read_text()[-2000:]
