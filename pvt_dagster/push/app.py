@@ -68,6 +68,13 @@ class PushFeed:
     area: PushArea
 
 
+def shown(text: str | None, limit: int = 300) -> str | None:
+    """Untrusted request text for a log line: one printable line, clipped, PII-masked."""
+    if text is None:
+        return None
+    return mask_pii("".join(ch if ch.isprintable() else "?" for ch in text[:limit]))
+
+
 def min_bytes(constraints: Constraints) -> int:
     """The effective minimum size (unset means 1: an empty file is refused)."""
     return 1 if constraints.min_bytes is None else constraints.min_bytes
@@ -152,9 +159,8 @@ class PushApi:
 
     async def _refused(self, asked: Asked, status: int, reason: str) -> None:
         """Log and record one refusal (never with a secret: none is in ``asked``)."""
-        log.warning("refused %s %s from %s (user %s): %d %s", asked.method,
-                    mask_pii(asked.path[:300]), asked.address, asked.user, status,
-                    mask_pii(reason))
+        log.warning("refused %s %s from %s (user %s): %d %s", asked.method, shown(asked.path),
+                    asked.address, shown(asked.user, 100), status, shown(reason, 1000))
         try:
             await to_thread.run_sync(functools.partial(
                 self.ledger.record_push_refusal, status=status, reason=reason,
@@ -277,7 +283,7 @@ class PushApi:
         finally:
             slot.discard()
         log.info("upload %s/%s %s from %s (user %s): %d bytes, sha256 %s", principal.client,
-                 feed.name, mask_pii(name), asked.address, principal.user, uploaded.bytes,
+                 feed.name, shown(name), asked.address, principal.user, uploaded.bytes,
                  uploaded.sha256)
         return JSONResponse({"name": uploaded.name, "bytes": uploaded.bytes,
                              "sha256": uploaded.sha256}, status_code=201)

@@ -252,6 +252,16 @@ def test_pvt_push_refusals_lists_what_was_refused(push_server: PushEnv,
     assert "refusal(s)" in capsys.readouterr().out
 
 
+def test_untrusted_text_cannot_forge_log_lines(push_server: PushEnv) -> None:
+    assert put(push_server, "/v1/acme/members/members_%0AFORGED%201.csv", b"1").status_code \
+        == 415
+    assert get(push_server, "/v1/acme/constraints", basic("x\nFORGED 2", "pw")).status_code \
+        == 401
+    lines = push_server.log.read_text().splitlines()
+    assert any("refused PUT" in line and "FORGED 1.csv" in line for line in lines)
+    assert not any(line.startswith("FORGED") for line in lines)
+
+
 def test_no_secret_in_any_log_or_record(push_server: PushEnv) -> None:
     # Logins of every kind, right and wrong, so the logs have had every chance to leak.
     get(push_server, "/v1/acme/constraints", basic("alice"))
