@@ -169,9 +169,9 @@ def test_a_file_uploaded_to_the_demo_is_delivered(demo_dir: Path, tmp_path: Path
         password = (demo_dir / "secrets" / "push_user.password").read_text().strip()
         base = ["upload", "--url", f"https://127.0.0.1:{config.push.port}/v1/acme",
                 "--cacert", str(demo_dir / "tls" / "cert.pem")]
-        assert main([*base, "-u", "acme_uploader", "-p", password, str(roster)]) == 0
+        assert main([*base, "-u", "acme_uploader", f"--password={password}", str(roster)]) == 0
         token = (demo_dir / "secrets" / "push.token").read_text().strip()
-        assert main([*base, "--token", token, str(roster)]) == 1  # same name: still waiting
+        assert main([*base, f"--token={token}", str(roster)]) == 1  # same name: still waiting
         assert "waiting to be taken in" in capsys.readouterr().err
     finally:
         stop_process(api)
