@@ -48,6 +48,8 @@ so that callers, the ledger and the Dagster UI see one readable line without PII
     ├── DemoError                   the local demo cannot start (a port is taken, dagster missing)
     ├── FeedOnHoldError             an operator asked to run a file of a feed on hold (no --force)
     ├── UnexpectedError             a third-party or internal error, translated at a boundary
+    ├── PushRefusedError            the upload API (`pvt serve`) refused a request: status, reason
+    ├── UploadError                 `pvt upload`: a file was refused or the server is unreachable
     └── InstanceNotFoundError       the Dagster instance is not found (DAGSTER_HOME)
 """
 
@@ -257,6 +259,25 @@ class DemoError(PvtError):
 
 class FeedOnHoldError(PvtError):
     """A file of a feed on hold was asked to run without ``--force``."""
+
+
+class PushRefusedError(PvtError):
+    """The upload API refused a request: an HTTP ``status``, a ``reason`` safe to show the
+    caller and to record (never a secret), and extra response ``headers``."""
+
+    def __init__(self, status: int, reason: str, *,
+                 headers: dict[str, str] | None = None) -> None:
+        self.status, self.reason, self.headers = status, reason, dict(headers or {})
+        super().__init__(f"{status}: {reason}")
+
+
+class UploadError(PvtError):
+    """``pvt upload`` could not deliver: the server cannot be reached or is not trusted, or
+    (``refused``) it refused the request."""
+
+    def __init__(self, message: str, *, refused: bool = False) -> None:
+        self.refused = refused
+        super().__init__(message)
 
 
 class InstanceNotFoundError(PvtError):

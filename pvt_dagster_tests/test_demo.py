@@ -2,11 +2,13 @@
 the README promises: clean and warnings delivered, failing stopped at validated. The demo's
 notify block passes ``pvt config check``; with the demo's own mail catcher and Salesforce
 stand-in started in process, the failing file gives one email and one Case and the warnings file
-one digest, on disk and without PII; a taken port is refused clearly; ``pvt demo run`` starts
-them and ``dagster dev`` and leaves no process behind on SIGTERM."""
+one digest, on disk and without PII; a taken port is refused clearly; a file sent with the
+README's ``pvt upload`` line to the demo's upload API is delivered; ``pvt demo run`` starts the
+stand-ins, the upload API and ``dagster dev`` and leaves no process behind on SIGTERM."""
 
 from __future__ import annotations
 
+import csv
 import email
 import email.policy
 import json
@@ -29,7 +31,10 @@ from pvt_dagster.comms import Dispatcher
 from pvt_dagster.config import load_config
 from pvt_dagster.decrypt import Keystore
 from pvt_dagster.definitions import build_definitions
+from pvt_dagster.demo import COLUMNS, member_rows
+from pvt_dagster.demo.launcher import demo_env, stop_process
 from pvt_dagster.demo.services import SF_PORT_ENV, SMTP_PORT_ENV, DemoServices
+from pvt_dagster.demo.upload_api import PUSH_PORT_ENV, start_upload_api, upload_example
 from pvt_dagster.errors import DemoError
 from pvt_dagster.ledger.timeutil import utcnow
 from pvt_dagster.masking import has_pii
@@ -47,6 +52,7 @@ def demo_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     afterwards."""
     monkeypatch.setenv(SMTP_PORT_ENV, str(free_port()))
     monkeypatch.setenv(SF_PORT_ENV, str(free_port()))
+    monkeypatch.setenv(PUSH_PORT_ENV, str(free_port()))
     target = tmp_path / "demo"
     assert main(["demo", "--dir", str(target)]) == 0
     yield target
@@ -168,6 +174,41 @@ def test_a_taken_port_is_refused_clearly(demo_dir: Path) -> None:
     services.stop()
 
 
+def test_a_file_uploaded_to_the_demo_is_delivered(demo_dir: Path, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    config = load_config(demo_dir / "pvt.yaml")
+    line = upload_example(config)  # what `pvt demo run` prints and the README shows
+    assert f"--url https://127.0.0.1:{os.environ[PUSH_PORT_ENV]}/v1/acme" in line
+    assert f"--cacert {demo_dir / 'tls' / 'cert.pem'}" in line and "-u acme_uploader" in line
+    roster = tmp_path / "roster_mine.csv"
+    with roster.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        writer.writerows(member_rows("clean", 10, seed=7))
+    api = start_upload_api(config, demo_env(demo_dir, free_port()))
+    try:
+        wait_for_port(config.push.port, api, timeout=60)
+        password = (demo_dir / "secrets" / "push_user.password").read_text().strip()
+        base = ["upload", "--url", f"https://127.0.0.1:{config.push.port}/v1/acme",
+                "--cacert", str(demo_dir / "tls" / "cert.pem")]
+        assert main([*base, "-u", "acme_uploader", f"--password={password}", str(roster)]) == 0
+        token = (demo_dir / "secrets" / "push.token").read_text().strip()
+        assert main([*base, f"--token={token}", str(roster)]) == 1  # same name: still waiting
+        assert "waiting to be taken in" in capsys.readouterr().err
+    finally:
+        stop_process(api)
+    assert api.returncode == 0
+    intake = Intake.from_path(demo_dir / "pvt.yaml")
+    try:
+        ready = poll(intake, source_name="uploads").ready  # no waiting to settle
+        assert [r.name for r in ready] == ["roster_mine.csv"]
+        assert run_file(intake, ready[0].key) == "delivered"
+    finally:
+        intake.close()
+    (daily,) = (demo_dir / "out" / "acme").glob("roster_*.csv")
+    assert len(daily.read_text().splitlines()) == 1 + 10
+
+
 def _session_members(sid: int) -> list[int]:
     """Pids of every live process in session ``sid``."""
     found = []
@@ -204,8 +245,9 @@ def test_demo_run_starts_everything_and_stops_it_all(demo_dir: Path, tmp_path: P
          str(REPO / "workspace.yaml")], cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True)
     try:
-        for service_port in (os.environ[SMTP_PORT_ENV], os.environ[SF_PORT_ENV]):
-            wait_for_port(int(service_port), timeout=30)
+        for service_port in (os.environ[SMTP_PORT_ENV], os.environ[SF_PORT_ENV],
+                             os.environ[PUSH_PORT_ENV]):
+            wait_for_port(int(service_port), timeout=60)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             assert process.poll() is None, (tmp_path / "demo_run.log").read_text()[-3000:]
@@ -228,6 +270,7 @@ def test_demo_run_starts_everything_and_stops_it_all(demo_dir: Path, tmp_path: P
         assert not _agent_running(demo_dir / "home" / "keystore")
         text = (tmp_path / "demo_run.log").read_text()
         assert f"{demo_dir / 'mail'}/*.eml" in text and "PVT demo: stopped" in text
+        assert "pvt upload --url https://127.0.0.1:" in text
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)

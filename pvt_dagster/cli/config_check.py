@@ -1,7 +1,7 @@
 """``pvt config check``: the config's own checks (``config.check``) plus those that need the
 managers: rule names against the validation catalogue, regexes, list files, custom functions,
-date formats, scrub steps, the keys feeds name in the keystore, and processing jobs' custom
-scripts (they must import)."""
+date formats, scrub steps, the keys feeds name in the keystore, processing jobs' custom
+scripts (they must import) and push users' hashes."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from pvt_dagster.decrypt.inventory import key_problems, key_uses
 from pvt_dagster.decrypt.keystore import Keystore
 from pvt_dagster.errors import ConfigError, KeystoreError, PvtError
 from pvt_dagster.processing.scripts import load_script
+from pvt_dagster.push.passwords import hash_kind
 from pvt_dagster.validation.catalogue import BUILTIN_LISTS, BUILTIN_PATTERNS, column_slug
 from pvt_dagster.validation.valuerules import (
     ISO_DATE,
@@ -40,6 +41,7 @@ def check_config(path: str | Path | None = None) -> ConfigReport:
         _check_rules(report.config, report)
         _check_keys(report.config, report)
         _check_scripts(report.config, report)
+        _check_push_hashes(report.config, report)
         report.sort()
     return report
 
@@ -166,3 +168,19 @@ def _check_scripts(config: PvtConfig, report: ConfigReport) -> None:
                 load_script(job.config.script)
             except PvtError as exc:
                 report.error(("clients", job.client, "jobs", job.name, "script"), str(exc))
+
+
+def _check_push_hashes(config: PvtConfig, report: ConfigReport) -> None:
+    """A push user's password hash (when it can be read) is an argon2 or bcrypt hash."""
+    for client_name, client in config.clients.items():
+        for user, entry in client.push.users.items():
+            if entry.password_hash is None:
+                continue
+            try:
+                hashed = entry.password_hash.resolve().strip()
+            except ConfigError:
+                continue  # a missing secret is reported with the other secrets
+            if hash_kind(hashed) is None:
+                report.error(("clients", client_name, "push", "users", user, "password_hash"),
+                             f"{entry.password_hash.describe()} does not hold an argon2 or "
+                             "bcrypt hash (make one with `pvt push hash`)")

@@ -1,6 +1,6 @@
 """``pvt config check``, the part that needs only the config: load errors, the time zone,
-source and delivery kinds, feeds, secrets and ``notify``. The checks against the managers (rule
-names, custom functions, date formats, scrub steps, keys) sit above them, in
+source and delivery kinds, feeds, secrets, ``notify`` and ``push``. The checks against the
+managers (rule names, custom functions, date formats, scrub steps, keys) sit above them, in
 ``pvt_dagster.cli.config_check``, so the config package imports no manager."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pvt_dagster.config.models import (
 )
 from pvt_dagster.config.notify_check import check_notify
 from pvt_dagster.config.paths import walk
+from pvt_dagster.config.push_check import check_push
 from pvt_dagster.config.yamlsource import KeyPath, SourceMap
 from pvt_dagster.errors import ConfigError, ConfigIssue
 
@@ -73,6 +74,7 @@ def check_config_file(path: str | Path | None = None) -> ConfigReport:
     _check_clients(config, report)
     _check_secrets(config, report)
     check_notify(config, report)
+    check_push(config, report)
     report.sort()
     return report
 

@@ -56,6 +56,13 @@ from pvt_dagster.config.notify import (
     RouteMatch,
     SalesforceConfig,
 )
+from pvt_dagster.config.push import (
+    ClientPush,
+    LoginLimits,
+    PushServerConfig,
+    PushTls,
+    PushUser,
+)
 from pvt_dagster.config.sizes import parse_size
 from pvt_dagster.config.sources import (
     SUPPORTED_SOURCE_KINDS,
@@ -67,6 +74,7 @@ from pvt_dagster.config.sources import (
     ImapSource,
     Keep,
     LocalSource,
+    PushSource,
     S3Source,
     Seen,
     SftpSource,
@@ -85,6 +93,7 @@ __all__ = [
     "AfterTransfer",
     "Archive",
     "ClientConfig",
+    "ClientPush",
     "ColumnConfig",
     "Constraints",
     "CsvFormat",
@@ -113,11 +122,16 @@ __all__ = [
     "LedgerConfig",
     "LocalSource",
     "LoggingConfig",
+    "LoginLimits",
     "Model",
     "Name",
     "NotifyConfig",
     "PadOptions",
     "PollingConfig",
+    "PushServerConfig",
+    "PushSource",
+    "PushTls",
+    "PushUser",
     "PvtConfig",
     "RecoveryConfig",
     "Route",
@@ -216,6 +230,7 @@ class ClientConfig(Model):
     recovery: RecoveryConfig = Field(default_factory=RecoveryConfig)  # re-runs of stranded files
     feeds: dict[Name, FeedConfig] = Field(default_factory=dict)
     jobs: dict[Name, JobConfig] = Field(default_factory=dict)  # see config/jobs.py
+    push: ClientPush = Field(default_factory=ClientPush)  # who may upload to push sources
 
     @model_validator(mode="after")
     def _references(self) -> ClientConfig:
@@ -258,7 +273,28 @@ class PvtConfig(Model):
     keystore: KeystoreConfig = Field(default_factory=KeystoreConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)  # see config/delivery.py
+    push: PushServerConfig = Field(default_factory=PushServerConfig)  # `pvt serve`
     clients: dict[Name, ClientConfig] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _push_users_unique(self) -> PvtConfig:
+        # A login names a user, never a client: each user name belongs to one client only.
+        owner: dict[str, str] = {}
+        for client_name, client in self.clients.items():
+            for user in client.push.users:
+                if user in owner:
+                    raise ValueError(f"push user {user!r} is declared by clients "
+                                     f"{owner[user]} and {client_name}; a user name belongs "
+                                     "to one client")
+                owner[user] = client_name
+        return self
+
+    def push_user(self, user: str) -> tuple[str, PushUser] | None:
+        """The client and entry of a push user, or None if no client declares that name."""
+        for client_name, client in self.clients.items():
+            if user in client.push.users:
+                return client_name, client.push.users[user]
+        return None
 
     @property
     def ledger_url(self) -> str:

@@ -161,7 +161,8 @@ class _NoPath(SourceBase):
 
     @model_validator(mode="after")
     def _unused_fields(self) -> _NoPath:
-        where = {"s3": "bucket and prefix", "imap": "folder", "http": "url"}
+        where = {"s3": "bucket and prefix", "imap": "folder", "http": "url",
+                 "push": "an area under the PVT home (home/push/<client>/<source>)"}
         kind = getattr(self, "kind", "")
         if "path" in self.model_fields_set:
             raise ValueError(f"{kind} sources use {where.get(kind, 'their own fields')}, "
@@ -256,8 +257,15 @@ class HttpSource(_NoPath):
         return value.rstrip("/")
 
 
+class PushSource(_NoPath):
+    """Files a client uploads to ``pvt serve``; they land whole (temp file, then a rename) in
+    the source's area, ``home/push/<client>/<source>/incoming``."""
+
+    kind: Literal["push"]
+
+
 SourceConfig = Annotated[
-    LocalSource | SftpSource | FtpSource | S3Source | ImapSource | HttpSource,
+    LocalSource | SftpSource | FtpSource | S3Source | ImapSource | HttpSource | PushSource,
     Field(discriminator="kind"),
 ]
 # One line per kind that has an implementation in pvt_dagster.sources.
@@ -269,4 +277,5 @@ SUPPORTED_SOURCE_KINDS = frozenset({
     "s3",
     "imap",
     "http",
+    "push",
 })

@@ -1,6 +1,7 @@
-"""The local demo: ``pvt demo`` writes a config, a key pair and three encrypted files once
-(``seed``); ``pvt demo run`` starts the demo's mail catcher (``mail``) and HTTPS Salesforce
-stand-in (``salesforce``, ``tls``) in threads, then ``dagster dev`` (``launcher``)."""
+"""The local demo: ``pvt demo`` writes a config, a key pair, three encrypted files and a push
+user once (``seed``); ``pvt demo run`` starts the demo's mail catcher (``mail``) and HTTPS
+Salesforce stand-in (``salesforce``, ``tls``) in threads, its upload API (``upload_api``: ``pvt
+serve``) and ``dagster dev`` (``launcher``)."""
 
 from __future__ import annotations
 

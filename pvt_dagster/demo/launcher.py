@@ -1,8 +1,9 @@
 """``pvt demo run``: start the demo's mail catcher and Salesforce stand-in in threads, then
-``dagster dev`` as a child process (in its own process group, so a Ctrl-C reaches only us).
-On Ctrl-C, SIGTERM or SIGHUP: one SIGINT to ``dagster dev`` (it stops its webserver, daemon
-and code servers), wait for it and every process it had started, then stop the services and the
-keystore's gpg-agent."""
+its upload API (``pvt serve``, see ``upload_api``) and ``dagster dev`` as child processes, each
+in its own process group (so a Ctrl-C reaches only us). On Ctrl-C, SIGTERM or SIGHUP: one
+SIGINT to ``dagster dev`` (it stops its webserver, daemon and code servers), wait for it and
+every process it had started, then stop the upload API, the services and the keystore's
+gpg-agent."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from pvt_dagster.config.loader import load_with_lines
 from pvt_dagster.decrypt.keystore import stop_agent_of
 from pvt_dagster.demo.mail import ensure_port_free
 from pvt_dagster.demo.services import DemoServices
+from pvt_dagster.demo.upload_api import has_push_source, start_upload_api, upload_example
 from pvt_dagster.errors import DemoError
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -120,6 +122,7 @@ def run_demo(target: Path, *, port: int, workspace: Path | None,
 
     previous = {sig: signal.signal(sig, on_signal) for sig in _STOP_SIGNALS}
     services: DemoServices | None = None
+    upload_api: subprocess.Popen[bytes] | None = None
     gnupghome: Path | None = None
     try:
         env = demo_env(target, port)
@@ -128,11 +131,15 @@ def run_demo(target: Path, *, port: int, workspace: Path | None,
         ensure_port_free(port, "the Dagster UI; set PORT")
         prepare_dagster_home(Path(env["DAGSTER_HOME"]), workspace)
         services = DemoServices.for_config(config).start()
+        uploads = "  uploads: none (this demo predates push; `make demo-reset` adds it)\n"
+        if has_push_source(config):
+            upload_api = start_upload_api(config, env)
+            uploads = f"  uploads (pvt serve, port {config.push.port}): {upload_example(config)}\n"
         proc = subprocess.Popen(dagster_command(port, workspace), env=env, process_group=0)
         say(f"PVT demo: Dagster UI http://127.0.0.1:{port} (Ctrl-C stops everything)\n"
             f"  emails (SMTP 127.0.0.1:{services.smtp_port}): {services.mail_dir}/*.eml\n"
             f"  Salesforce Cases (https://127.0.0.1:{services.sf_port}): "
-            f"{services.cases_dir}/Case-*.json\n"
+            f"{services.cases_dir}/Case-*.json\n{uploads}"
             f"  progress: pvt --config {target / 'pvt.yaml'} files | messages")
         try:
             while proc.poll() is None and not stop.wait(0.5):
@@ -144,6 +151,8 @@ def run_demo(target: Path, *, port: int, workspace: Path | None,
         say("PVT demo: stopped")
         return 0 if stop.is_set() else int(proc.returncode or 0)
     finally:
+        if upload_api is not None:
+            stop_process(upload_api)
         if services is not None:
             services.stop()
         if gnupghome is not None:

@@ -1,7 +1,8 @@
-"""``pvt demo``: a demo config (a members feed and a chain of two processing jobs after it), a
-key pair, three PGP-encrypted member files (one clean, one with warnings only, one with a
-failing rule), a Salesforce token and a TLS certificate for the
-demo's local stand-ins, written once into a folder. All data is made up."""
+"""``pvt demo``: a demo config (a members feed, a chain of two processing jobs after it, and a
+push source for uploads), a key pair, three PGP-encrypted member files (one clean, one with
+warnings only, one with a failing rule), a Salesforce token and a TLS certificate for the
+demo's local stand-ins, and a push user (password and hash) and token for its upload API,
+written once into a folder. All data is made up."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from pvt_dagster.demo.tls import self_signed, valid_for
 from pvt_dagster.fsutil import ensure_private_dir, write_private_text
 from pvt_dagster.ledger import Ledger
 from pvt_dagster.pipeline import HomeLayout
+from pvt_dagster.push.passwords import hash_password
 
 DEMO_KEY_EMAIL = "members@acme.example"
 COLUMNS = ["member_id", "first_name", "last_name", "ssn", "phone", "state", "email"]
@@ -27,14 +29,26 @@ LAST = ["Park", "Okafor", "Silva", "Nguyen", "Muller", "Rossi", "Haddad", "Kowal
 STATES = ["CA", "NY", "TX", "WA", "IL", "MA", "CO", "GA", "NC", "DC"]
 #: Where the demo keeps its Salesforce session token and the stand-in's certificate.
 SF_TOKEN = Path("secrets") / "salesforce.token"
+#: The demo's push user (its password, and the argon2 hash the config reads) and token user.
+PUSH_USER = "acme_uploader"
+PUSH_PASSWORD = Path("secrets") / "push_user.password"
+PUSH_HASH = Path("secrets") / "push_user.hash"
+PUSH_TOKEN = Path("secrets") / "push.token"
 TLS_DIR = Path("tls")
 CERT_DAYS = 825
 
 DEMO_CONFIG = """\
-# PVT Intake demo (written by `pvt demo`). One client, one local drop folder, one
-# PGP-encrypted feed. Drop more files into inbox/ and watch them in the Dagster UI.
+# PVT Intake demo (written by `pvt demo`). One client with a local drop folder and its
+# PGP-encrypted feed, and an upload area (push) with a plain-CSV feed. Drop more files into
+# inbox/, or send them with `pvt upload`, and watch them in the Dagster UI.
 home: ${PVT_HOME:-home}
 timezone: UTC
+# `pvt serve`, the upload API (`pvt demo run` starts it): clients send files with
+# `pvt upload --url https://127.0.0.1:3444/v1/acme ... FILE`.
+push:
+  host: 127.0.0.1
+  port: ${PVT_DEMO_PUSH_PORT:-3444}
+  tls: {cert: tls/cert.pem, key: tls/key.pem}   # the demo's self-signed certificate
 notify:
   ui_base_url: http://127.0.0.1:${PORT:-3000}
   # `pvt demo run` (`make demo`) starts both stand-ins on 127.0.0.1: every email lands in
@@ -67,6 +81,13 @@ clients:
         path: inbox
         after_transfer: archive:../archive   # .demo/archive, once the vault copy is verified
         unmatched: report
+      uploads:
+        kind: push                    # what `pvt upload` sends lands in home/push/acme/uploads
+        after_transfer: delete        # whole files only: taken at once, no waiting to settle
+    push:
+      users:
+        acme_uploader: {password_hash: {file: secrets/push_user.hash}}   # `pvt push hash`
+        acme_robot: {token: {file: secrets/push.token}}                   # a bearer token
     polling: {interval_seconds: 5, quiesce_seconds: 4}
     feeds:
       members:
@@ -74,7 +95,7 @@ clients:
         pattern: "members_*.csv.pgp"
         decrypt: {key: members@acme.example, passphrase: {file: secrets/members.passphrase}}
         format: {type: csv, delimiter: ",", encoding: utf-8}
-        columns:
+        columns: &member_columns
           member_id:
             required: true
             pii: false
@@ -95,6 +116,14 @@ clients:
           email:
             checks: [{rule: pattern, pattern: email, severity: information}]
             scrub: [trim, lower]
+        deliver:
+          - {kind: daily_csv, dir: out/acme}
+      roster:                         # the same member rows, uploaded as plain CSV over TLS
+        source: uploads
+        pattern: "roster_*.csv"
+        decrypt: none
+        constraints: {max_bytes: 50MB}
+        columns: *member_columns
         deliver:
           - {kind: daily_csv, dir: out/acme}
     # Processing jobs (README "Processing jobs"): derived datasets built from delivered rows.
@@ -167,6 +196,13 @@ def write_demo(target: Path) -> list[str]:
         done.append(f"wrote a passphrase to {secret}")
     if _write_secret(target / SF_TOKEN):
         done.append(f"wrote the Salesforce stand-in's session token to {target / SF_TOKEN}")
+    if _write_secret(target / PUSH_PASSWORD) or not (target / PUSH_HASH).exists():
+        password = (target / PUSH_PASSWORD).read_text(encoding="utf-8").rstrip("\n")
+        write_private_text(target / PUSH_HASH, hash_password(password) + "\n")
+        done.append(f"wrote push user {PUSH_USER}'s password to {target / PUSH_PASSWORD} and "
+                    f"its hash to {target / PUSH_HASH}")
+    if _write_secret(target / PUSH_TOKEN):
+        done.append(f"wrote the push token of acme_robot to {target / PUSH_TOKEN}")
     if not valid_for(target / TLS_DIR / "cert.pem", days=7):
         cert, _key = self_signed(target / TLS_DIR, days=CERT_DAYS)
         done.append(f"wrote a self-signed certificate for 127.0.0.1 to {cert}")

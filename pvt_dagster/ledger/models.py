@@ -344,3 +344,23 @@ class JobOutput(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PushRefusal(Base):
+    """One request the upload API (``pvt serve``) refused, with its status and reason. The
+    client, user, feed and name are what the request asked for (untrusted text, truncated);
+    no password, token or hash is ever stored."""
+
+    __tablename__ = "push_refusals"
+    __table_args__ = (Index("ix_push_refusals_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    method: Mapped[str] = mapped_column(String(10))
+    address: Mapped[str | None] = mapped_column(String(64))
+    user: Mapped[str | None] = mapped_column(String(100))
+    client: Mapped[str | None] = mapped_column(NAME)
+    feed: Mapped[str | None] = mapped_column(NAME)
+    name: Mapped[str | None] = mapped_column(Text)

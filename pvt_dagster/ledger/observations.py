@@ -63,6 +63,14 @@ class ObservationsMixin(LedgerBase):
         with self._read() as session:
             return {row.path: observation_record(row) for row in session.execute(stmt)}
 
+    def observation(self, client: str, source: str, path: str) -> ObservationRecord | None:
+        """The observation of one entry of a source, or None if it was never listed."""
+        stmt = select(*Observation.__table__.columns).where(
+            Observation.client == client, Observation.source == source, Observation.path == path)
+        with self._read() as session:
+            row = session.execute(stmt).first()
+            return observation_record(row) if row is not None else None
+
     def save_observations(self, records: Iterable[ObservationRecord]) -> None:
         """Insert or update observations in one transaction."""
         records = list(records)

@@ -10,13 +10,14 @@ from pvt_dagster.ledger.files import FilesMixin
 from pvt_dagster.ledger.jobs import JobsMixin
 from pvt_dagster.ledger.observations import ObservationsMixin
 from pvt_dagster.ledger.outbox import OutboxMixin
+from pvt_dagster.ledger.push import PushMixin
 from pvt_dagster.ledger.tracking import TrackingMixin
 
 
 class Ledger(FilesMixin, EventsMixin, ChecksMixin, OutboxMixin, ObservationsMixin,
-             TrackingMixin, JobsMixin):
+             TrackingMixin, JobsMixin, PushMixin):
     """The authoritative record: files, manifest chains, checks, scrubs, messages, actions,
-    and the outputs of processing jobs."""
+    the outputs of processing jobs and refused uploads."""
 
     @classmethod
     def for_config(cls, cfg: PvtConfig) -> Ledger:

@@ -14,7 +14,7 @@ from pvt_dagster.decrypt import Keystore
 from pvt_dagster.errors import UsageError
 from pvt_dagster.ledger import FileRecord, Ledger
 from pvt_dagster.pipeline.layout import HomeLayout
-from pvt_dagster.sources import open_source
+from pvt_dagster.sources import PushArea, open_source
 from pvt_dagster.sources.base import Source
 from pvt_dagster.tracking import sync_registry
 
@@ -90,9 +90,14 @@ class Intake:
         """The feed a file belongs to."""
         return self.feed(record.client, record.feed)
 
+    def push_area(self, client: str, source_name: str) -> PushArea:
+        """The area under the PVT home where a push source's uploads land."""
+        return PushArea.of(self.config.home, client, source_name)
+
     def source(self, client: str, source_name: str) -> Source:
         """An open source of a client; SourceError if its kind is not supported."""
-        return open_source(source_name, self.config.clients[client].sources[source_name])
+        return open_source(source_name, self.config.clients[client].sources[source_name],
+                           area=self.push_area(client, source_name))
 
     def source_config_of(self, record: FileRecord) -> SourceConfig:
         """The config of the source a file came from (a handed-over file's is its folder,

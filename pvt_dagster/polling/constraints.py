@@ -26,6 +26,11 @@ def constraint_violation(size: int, name: str, constraints: Constraints) -> str 
         return f"too small: {size} bytes, the minimum is {min_bytes} bytes"
     if constraints.max_bytes is not None and size > constraints.max_bytes:
         return f"too large: {size} bytes, the limit is {constraints.max_bytes} bytes"
+    return name_violation(name, constraints)
+
+
+def name_violation(name: str, constraints: Constraints) -> str | None:
+    """Why a file name breaks the constraints (``formats``), or None when it does not."""
     if constraints.formats and not _allowed(name, constraints.formats):
         allowed = ", ".join(constraints.formats)
         return f"file name does not end with an allowed suffix ({allowed})"

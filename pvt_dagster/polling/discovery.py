@@ -16,7 +16,7 @@ from pvt_dagster.ledger.records import FileRecord, NewFile, ObservationRecord
 from pvt_dagster.polling.constraints import constraint_violation
 from pvt_dagster.polling.matching import match_feed
 from pvt_dagster.polling.quiescence import is_quiesced
-from pvt_dagster.sources.base import RemoteEntry, Source
+from pvt_dagster.sources.base import DeliversWholeFiles, RemoteEntry, Source
 
 if TYPE_CHECKING:
     from pvt_dagster.ledger import Ledger
@@ -75,9 +75,10 @@ class _Poll:
     """The state of one poll of one source."""
 
     def __init__(self, ledger: Ledger, client: str, config: ClientConfig, source: str,
-                 now: datetime) -> None:
+                 now: datetime, *, whole_files: bool = False) -> None:
         self.ledger, self.client, self.config = ledger, client, config
         self.source, self.now = source, now
+        self.whole_files = whole_files  # listed files are complete: no need to settle
         self.unmatched = config.sources[source].unmatched if source in config.sources else "report"
         self.result = PollResult()
         self.observations: dict[str, ObservationRecord] = {}
@@ -179,8 +180,9 @@ class _Poll:
             if obs is None or obs.file_key != record.key or obs.gone_at is not None:
                 self.result.waiting += 1
                 continue
-            if not is_quiesced(stable_since=obs.stable_since, seen_count=obs.seen_count,
-                               now=self.now, quiesce_seconds=quiesce):
+            if not self.whole_files and not is_quiesced(
+                    stable_since=obs.stable_since, seen_count=obs.seen_count, now=self.now,
+                    quiesce_seconds=quiesce):
                 self.result.waiting += 1
                 continue
             feed = self.config.feeds.get(record.feed or "")
@@ -209,9 +211,11 @@ def _unique(entries: Iterable[RemoteEntry]) -> list[RemoteEntry]:
 
 def poll_source(*, ledger: Ledger, client: str, client_config: ClientConfig, source_name: str,
                 source: Source, now: datetime) -> PollResult:
-    """List a source once and apply the polling rules; the ledger keeps every observation."""
+    """List a source once and apply the polling rules; the ledger keeps every observation.
+    Files of a source that delivers whole files (a push area) are ready when first seen."""
     entries = _unique(source.list_entries())
-    poll = _Poll(ledger, client, client_config, source_name, now)
+    whole = isinstance(source, DeliversWholeFiles) and source.delivers_whole_files
+    poll = _Poll(ledger, client, client_config, source_name, now, whole_files=whole)
     poll.result.listed = len(entries)
     previous = ledger.observations(client, source_name, listed_only=True)
     linked_keys = {o.file_key for o in previous.values() if o.file_key}

@@ -100,6 +100,15 @@ class MarksSeen(Protocol):
         ...
 
 
+@runtime_checkable
+class DeliversWholeFiles(Protocol):
+    """A source whose listed files are already complete (a push area: every upload is written
+    to a temp file elsewhere and renamed into place), so discovery need not wait for them to
+    settle: ``delivers_whole_files`` is True."""
+
+    delivers_whole_files: bool
+
+
 def iter_chunks(stream: BinaryIO, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
     """Read a stream in chunks until it ends."""
     while chunk := stream.read(chunk_size):
