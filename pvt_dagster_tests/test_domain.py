@@ -47,8 +47,8 @@ def test_stage_statuses_follow_the_stage_order() -> None:
     assert set(domain.STAGES[1:]) <= set(domain.STATUSES)
     assert set(domain.RULE_SEVERITIES) < set(domain.SEVERITIES)
     assert set(domain.CHECK_PHASES) < set(domain.STAGES)
-    assert set(domain.MESSAGE_STAGES) - set(domain.STAGES) == {"discovery"}
-    assert set(domain.PROCESS_STAGES) - set(domain.STAGES) == {"discover"}
+    assert set(domain.MESSAGE_STAGES) - set(domain.STAGES) == {"discovery", "job"}
+    assert set(domain.PROCESS_STAGES) - set(domain.STAGES) == {"discover", "job"}
 
 
 @pytest.mark.parametrize(("literal", "values", "convert", "what"), VOCABULARIES,
