@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from pvt_dagster.ledger.engine import LedgerBase
@@ -15,6 +16,20 @@ from pvt_dagster.ledger.timeutil import ensure_utc
 
 _FIELDS = ("name", "size", "mtime", "kind", "first_seen_at", "stable_since", "seen_count",
            "last_seen_at", "gone_at", "file_key")
+_SELECT = ("SELECT path, " + ", ".join(_FIELDS) + " FROM observations"
+           " WHERE client = :client AND source = :source")
+
+
+def _utc(value: datetime | str) -> datetime:
+    """A stored timestamp as an aware UTC datetime (SQLite keeps naive UTC text)."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value + "+00:00")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _utc_or_none(value: datetime | str | None) -> datetime | None:
+    """``_utc`` for a nullable column."""
+    return None if value is None else _utc(value)
 
 
 def _apply(row: Observation, record: ObservationRecord) -> None:
@@ -55,13 +70,17 @@ class ObservationsMixin(LedgerBase):
         self, client: str, source: str, *, listed_only: bool = False
     ) -> dict[str, ObservationRecord]:
         """The observations of a source by entry path: all, or only those not gone."""
-        # Plain rows, not ORM objects: a poll of a big folder reads every observation.
-        stmt = select(*Observation.__table__.columns).where(Observation.client == client,
-                                                            Observation.source == source)
-        if listed_only:
-            stmt = stmt.where(Observation.gone_at.is_(None))
+        # The driver's plain rows (no ORM objects, no per-value type processing; timestamps
+        # converted here once): a poll of a big folder reads every observation.
+        stmt = text(_SELECT + (" AND gone_at IS NULL" if listed_only else ""))
         with self._read() as session:
-            return {row.path: observation_record(row) for row in session.execute(stmt)}
+            rows = session.execute(stmt, {"client": client, "source": source})
+            return {row.path: ObservationRecord(
+                client=client, source=source, path=row.path, name=row.name, size=row.size,
+                mtime=row.mtime, kind=row.kind, first_seen_at=_utc(row.first_seen_at),
+                stable_since=_utc(row.stable_since), seen_count=row.seen_count,
+                last_seen_at=_utc(row.last_seen_at), gone_at=_utc_or_none(row.gone_at),
+                file_key=row.file_key) for row in rows}
 
     def observation(self, client: str, source: str, path: str) -> ObservationRecord | None:
         """The observation of one entry of a source, or None if it was never listed."""

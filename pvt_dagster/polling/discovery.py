@@ -230,6 +230,6 @@ def poll_source(*, ledger: Ledger, client: str, client_config: ClientConfig, sou
             poll.vanished(prev, linked.get(prev.file_key) if prev.file_key else None)
     poll.create_pending()
     ledger.save_observations(obs for path, obs in poll.observations.items()
-                             if obs != previous.get(path))
+                             if obs is not previous.get(path))  # observe keeps a settled one
     poll.readiness()
     return poll.result
