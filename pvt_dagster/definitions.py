@@ -10,11 +10,11 @@ import logging
 import dagster as dg
 
 from pvt_dagster.config import find_config_path, load_config
-from pvt_dagster.defs.location import build_location
+from pvt_dagster.defs import build_location
 from pvt_dagster.errors import ConfigNotFoundError
 from pvt_dagster.ledger import Ledger
 from pvt_dagster.pipeline import HomeLayout
-from pvt_dagster.tracking.logs import configure_logging
+from pvt_dagster.tracking import configure_logging
 
 log = logging.getLogger("pvt_dagster")
 

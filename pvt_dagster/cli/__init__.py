@@ -34,7 +34,7 @@ from pvt_dagster.errors import (
     translated_errors,
 )
 from pvt_dagster.pipeline import Intake
-from pvt_dagster.tracking.logs import configure_logging
+from pvt_dagster.tracking import configure_logging
 
 EXIT_OK, EXIT_BAD, EXIT_USAGE, EXIT_ENV = 0, 1, 2, 3
 

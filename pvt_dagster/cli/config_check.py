@@ -10,19 +10,28 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pvt_dagster.config.check import ConfigReport, check_config_file, file_problem, supported
-from pvt_dagster.config.models import FileRuleConfig, PvtConfig, RuleConfig, SecretRef
-from pvt_dagster.config.paths import walk
-from pvt_dagster.config.yamlsource import KeyPath
-from pvt_dagster.decrypt.inventory import key_problems, key_uses
-from pvt_dagster.decrypt.keystore import Keystore
+from pvt_dagster.config import (
+    ConfigReport,
+    FileRuleConfig,
+    KeyPath,
+    PvtConfig,
+    RuleConfig,
+    SecretRef,
+    check_config_file,
+    file_problem,
+    supported,
+    walk,
+)
+from pvt_dagster.decrypt import Keystore, key_problems, key_uses
 from pvt_dagster.errors import ConfigError, KeystoreError, PvtError
-from pvt_dagster.processing.scripts import load_script
-from pvt_dagster.push.passwords import hash_kind
-from pvt_dagster.validation.catalogue import BUILTIN_LISTS, BUILTIN_PATTERNS, column_slug
-from pvt_dagster.validation.valuerules import (
+from pvt_dagster.processing import load_script
+from pvt_dagster.push import hash_kind
+from pvt_dagster.validation import (
+    BUILTIN_LISTS,
+    BUILTIN_PATTERNS,
     ISO_DATE,
     check_date_format,
+    column_slug,
     load_callable,
     parse_date,
 )

@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 
 from pvt_dagster.cli.parsing import Subparsers
-from pvt_dagster.demo import write_demo
-from pvt_dagster.demo.launcher import run_demo
+from pvt_dagster.demo import run_demo, write_demo
 from pvt_dagster.errors import DemoError
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from pvt_dagster.cli.output import iso, print_json, print_table
 from pvt_dagster.cli.parsing import Subparsers
 from pvt_dagster.errors import UsageError
-from pvt_dagster.ledger.tracking import ErrorRecord
+from pvt_dagster.ledger import ErrorRecord
 from pvt_dagster.pipeline import Intake
 
 _RELATIVE = re.compile(r"^(\d+)([mhd])$")

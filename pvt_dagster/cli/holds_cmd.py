@@ -9,8 +9,7 @@ from typing import Any
 
 from pvt_dagster.cli.output import iso, print_json, print_table
 from pvt_dagster.cli.parsing import Subparsers
-from pvt_dagster.ledger import Ledger
-from pvt_dagster.ledger.tracking import HoldRecord
+from pvt_dagster.ledger import HoldRecord, Ledger
 from pvt_dagster.pipeline import Intake
 from pvt_dagster.tracking import active_hold, release
 

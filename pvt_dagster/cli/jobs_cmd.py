@@ -10,10 +10,9 @@ from typing import Any
 
 from pvt_dagster.cli.output import iso, print_json, print_table
 from pvt_dagster.cli.parsing import Subparsers
-from pvt_dagster.config.models import JobRef
+from pvt_dagster.config import JobRef
 from pvt_dagster.errors import UsageError
-from pvt_dagster.pipeline import Intake
-from pvt_dagster.pipeline.job_inputs import plan_job
+from pvt_dagster.pipeline import Intake, plan_job
 from pvt_dagster.processing import PRELIMINARY
 
 

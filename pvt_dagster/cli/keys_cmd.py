@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pvt_dagster.cli.output import iso, print_json, print_table
 from pvt_dagster.cli.parsing import Subparsers
-from pvt_dagster.decrypt.inventory import EXPIRY_WARNING, inventory
+from pvt_dagster.decrypt import EXPIRY_WARNING, inventory
 from pvt_dagster.pipeline import Intake
 
 

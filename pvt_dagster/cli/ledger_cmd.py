@@ -8,8 +8,7 @@ import time
 from pathlib import Path
 
 from pvt_dagster.cli.parsing import Subparsers
-from pvt_dagster.pipeline import Intake
-from pvt_dagster.pipeline.verify import verify_files
+from pvt_dagster.pipeline import Intake, verify_files
 
 
 def cmd_ledger_upgrade(intake: Intake, args: argparse.Namespace) -> int:

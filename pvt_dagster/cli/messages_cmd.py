@@ -9,8 +9,7 @@ from typing import Any
 from pvt_dagster.cli.output import iso, print_json, print_table
 from pvt_dagster.cli.parsing import Subparsers
 from pvt_dagster.comms import Dispatcher
-from pvt_dagster.ledger import Ledger, MessageRecord
-from pvt_dagster.ledger.channel_sends import DeliveryRecord
+from pvt_dagster.ledger import DeliveryRecord, Ledger, MessageRecord
 from pvt_dagster.pipeline import Intake
 
 

@@ -12,14 +12,14 @@ from pvt_dagster.cli.errors_cmd import parse_since
 from pvt_dagster.cli.output import iso, print_json, print_table
 from pvt_dagster.cli.parsing import Subparsers
 from pvt_dagster.errors import UsageError
-from pvt_dagster.ledger.push import PushRefusalRecord
+from pvt_dagster.ledger import PushRefusalRecord
 from pvt_dagster.pipeline import Intake
-from pvt_dagster.push.passwords import hash_password
+from pvt_dagster.push import hash_password
 
 
 def cmd_serve(intake: Intake, args: argparse.Namespace) -> int:
     """Run the upload API until Ctrl-C or SIGTERM."""
-    from pvt_dagster.push.server import listen_on, serve  # uvicorn loads only for serve
+    from pvt_dagster.push import listen_on, serve
 
     listen = listen_on(intake.config, args.host, args.port)
     print(f"pvt serve: upload API on {listen.url} (Ctrl-C stops it); a client's base URL is "

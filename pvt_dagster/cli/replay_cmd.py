@@ -10,14 +10,17 @@ from pathlib import Path
 
 from pvt_dagster.cli.keys_cmd import acting_user
 from pvt_dagster.cli.parsing import Subparsers, vocabulary
-from pvt_dagster.defs.launch import dagster_instance, run_file_job, run_job_partition_run
-from pvt_dagster.defs.location import build_location
-from pvt_dagster.defs.names import TAG_FORCE, TAG_REPLAY
+from pvt_dagster.defs import (
+    TAG_FORCE,
+    TAG_REPLAY,
+    build_location,
+    dagster_instance,
+    run_file_job,
+    run_job_partition_run,
+)
 from pvt_dagster.domain import STAGES, Stage, as_stage
 from pvt_dagster.errors import UsageError
-from pvt_dagster.pipeline import Intake
-from pvt_dagster.pipeline.job_inputs import plan_job
-from pvt_dagster.pipeline.replay import FileToRun, prepare_ingest, prepare_replay
+from pvt_dagster.pipeline import FileToRun, Intake, plan_job, prepare_ingest, prepare_replay
 
 OK_STATUSES = ("delivered",)
 

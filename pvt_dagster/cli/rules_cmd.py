@@ -16,12 +16,11 @@ from typing import Any
 
 from pvt_dagster.cli.output import print_json, print_table
 from pvt_dagster.cli.parsing import Subparsers
-from pvt_dagster.config.models import CsvFormat, FeedRef
+from pvt_dagster.config import CsvFormat, FeedRef
 from pvt_dagster.decrypt import copy_plain, decrypt_or_copy, looks_like_pgp
 from pvt_dagster.errors import PvtError, UsageError
 from pvt_dagster.ledger import FileRecord
-from pvt_dagster.pipeline import Intake
-from pvt_dagster.pipeline.validated import previous_delivered_rows, unparsed_outcomes
+from pvt_dagster.pipeline import Intake, previous_delivered_rows, unparsed_outcomes
 from pvt_dagster.scrubbing import scrub_file
 from pvt_dagster.validation import CheckOutcome, planned_checks, validate_file
 

@@ -7,10 +7,10 @@ import argparse
 import getpass
 
 from pvt_dagster.cli.parsing import Subparsers
-from pvt_dagster.config.models import SftpSource
+from pvt_dagster.config import SftpSource
 from pvt_dagster.errors import UsageError
 from pvt_dagster.pipeline import Intake
-from pvt_dagster.sources.hostkeys import trust_host_key
+from pvt_dagster.sources import trust_host_key
 
 
 def _sftp_source(intake: Intake, qualified: str) -> tuple[str, str, SftpSource]:

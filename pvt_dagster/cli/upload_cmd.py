@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pvt_dagster.cli.parsing import Subparsers
 from pvt_dagster.errors import UploadError, UsageError
-from pvt_dagster.push.client import Login, Uploader, password_from_env
+from pvt_dagster.push import Login, Uploader, password_from_env
 
 PASSWORD_ENV = "PVT_UPLOAD_PASSWORD"
 TOKEN_ENV = "PVT_UPLOAD_TOKEN"

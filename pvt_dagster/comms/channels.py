@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pvt_dagster.config.notify import CHANNEL_KINDS, channel_problem, is_address
+from pvt_dagster.config import CHANNEL_KINDS, channel_problem, is_address
 from pvt_dagster.errors import ChannelRejectedError
 
 __all__ = ["CHANNEL_KINDS", "Channel", "channel_problem", "is_address", "parse_channel"]

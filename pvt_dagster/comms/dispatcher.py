@@ -20,12 +20,10 @@ from pvt_dagster.comms.render import case_fields, digest_email, message_email, r
 from pvt_dagster.comms.resolution import RESOLVED, record_recoveries
 from pvt_dagster.comms.routing import route
 from pvt_dagster.comms.salesforce import SalesforceCases, external_id
-from pvt_dagster.config.notify import NotifyConfig
+from pvt_dagster.config import NotifyConfig
 from pvt_dagster.domain import Severity
 from pvt_dagster.errors import ChannelRejectedError, ChannelUnavailableError, PvtError
-from pvt_dagster.ledger import Ledger, MessageRecord
-from pvt_dagster.ledger.channel_sends import DeliveryRecord
-from pvt_dagster.ledger.timeutil import utcnow
+from pvt_dagster.ledger import DeliveryRecord, Ledger, MessageRecord, utcnow
 from pvt_dagster.masking import mask_pii
 
 _LEVELS: dict[Severity, int] = {"critical": logging.CRITICAL, "failure": logging.ERROR,

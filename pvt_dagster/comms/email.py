@@ -10,7 +10,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 from pvt_dagster.comms.render import EmailText
-from pvt_dagster.config.notify import EmailConfig
+from pvt_dagster.config import EmailConfig
 from pvt_dagster.errors import ChannelRejectedError, ChannelUnavailableError, ConfigError
 
 

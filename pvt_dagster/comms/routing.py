@@ -5,7 +5,7 @@ too (unless a route names ``critical`` first), and its digest channels send at o
 
 from __future__ import annotations
 
-from pvt_dagster.config.notify import Route, RouteMatch
+from pvt_dagster.config import Route, RouteMatch
 from pvt_dagster.ledger import MessageRecord
 
 DEFAULT_CHANNELS = ("log",)

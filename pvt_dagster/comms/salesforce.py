@@ -15,7 +15,7 @@ import requests
 from simple_salesforce.api import Salesforce  # the package re-exports it without __all__
 from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
 
-from pvt_dagster.config.notify import SalesforceConfig
+from pvt_dagster.config import SalesforceConfig
 from pvt_dagster.errors import ChannelRejectedError, ChannelUnavailableError, ConfigError
 from pvt_dagster.ledger import MessageRecord
 

@@ -10,10 +10,12 @@ from pvt_dagster.decrypt.decryptor import (
     looks_like_pgp,
 )
 from pvt_dagster.decrypt.feed import copy_for_plain_feed, decrypt_for_feed, decrypt_or_copy
+from pvt_dagster.decrypt.inventory import EXPIRY_WARNING, inventory, key_problems, key_uses
 from pvt_dagster.decrypt.keys import encrypt_file, export_public_key, generate_key
-from pvt_dagster.decrypt.keystore import KeyInfo, Keystore
+from pvt_dagster.decrypt.keystore import KeyInfo, Keystore, stop_agent_of
 
 __all__ = [
+    "EXPIRY_WARNING",
     "Decrypted",
     "KeyInfo",
     "Keystore",
@@ -26,5 +28,9 @@ __all__ = [
     "encrypt_file",
     "export_public_key",
     "generate_key",
+    "inventory",
+    "key_problems",
+    "key_uses",
     "looks_like_pgp",
+    "stop_agent_of",
 ]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pvt_dagster.config.decrypt import DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MAX_RATIO
+from pvt_dagster.config import DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MAX_RATIO
 from pvt_dagster.decrypt.gpgstream import gpg_decrypt_stream
 from pvt_dagster.decrypt.keystore import Keystore
 from pvt_dagster.decrypt.outcome import check_signature, decrypt_error, succeeded
@@ -29,7 +29,7 @@ from pvt_dagster.errors import (
     NotEncryptedError,
 )
 from pvt_dagster.fsutil import private_temp_beside
-from pvt_dagster.sources.base import iter_chunks
+from pvt_dagster.sources import iter_chunks
 
 ARMOR_HEADER = b"-----BEGIN PGP MESSAGE-----"
 RATIO_FLOOR = 16 * 1024 * 1024  # max_ratio is enforced once the plaintext passes 16 MiB

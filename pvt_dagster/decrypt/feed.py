@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pvt_dagster.config.models import FeedRef
+from pvt_dagster.config import FeedRef
 from pvt_dagster.decrypt.decryptor import (
     Decrypted,
     Limits,

@@ -13,7 +13,7 @@ from typing import Any
 
 import dagster as dg
 
-from pvt_dagster.config.models import FeedRef
+from pvt_dagster.config import FeedRef
 from pvt_dagster.defs.metadata import (
     check_result,
     scrubbed_metadata,
@@ -27,16 +27,18 @@ from pvt_dagster.domain import STAGES, Stage
 from pvt_dagster.errors import ParseError, translated_errors
 from pvt_dagster.masking import mask_pii
 from pvt_dagster.pipeline import (
+    Blocked,
+    Held,
+    NotDone,
+    TransferAttempt,
+    hold_refusal,
     run_decrypted,
     run_delivered,
     run_raw,
     run_scrubbed,
     run_validated,
+    unparsed_outcomes,
 )
-from pvt_dagster.pipeline.outcomes import Blocked, Held, NotDone
-from pvt_dagster.pipeline.raw import TransferAttempt
-from pvt_dagster.pipeline.stage_guard import hold_refusal
-from pvt_dagster.pipeline.validated import unparsed_outcomes
 from pvt_dagster.validation import planned_checks
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import dagster as dg
 
-from pvt_dagster.config.models import FeedRef
+from pvt_dagster.config import FeedRef
 from pvt_dagster.defs.hooks import pvt_failure_hook, pvt_success_hook
 from pvt_dagster.defs.names import TAG_CLIENT, TAG_FEED, asset_key_path, job_name
 from pvt_dagster.domain import STAGES

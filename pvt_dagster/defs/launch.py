@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pvt_dagster.config.models import FeedRef, JobRef
+from pvt_dagster.config import FeedRef, JobRef
 from pvt_dagster.defs.names import (
     asset_key_path,
     job_dagster_partition,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pvt_dagster.config.models import PvtConfig
+from pvt_dagster.config import PvtConfig
 from pvt_dagster.defs.assets import build_feed_assets
 from pvt_dagster.defs.dispatch import build_dispatch_sensor, build_run_failure_sensor
 from pvt_dagster.defs.holds import release_hold_job

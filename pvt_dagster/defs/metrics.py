@@ -8,10 +8,10 @@ from typing import Any
 import dagster as dg
 
 from pvt_dagster.domain import Stage
-from pvt_dagster.ledger.tracking import HoldRecord
+from pvt_dagster.ledger import HoldRecord
 from pvt_dagster.naming import stage_asset_path
 from pvt_dagster.pipeline import Intake
-from pvt_dagster.tracking.metrics import plottable
+from pvt_dagster.tracking import plottable
 
 
 def stage_metric_metadata(intake: Intake, key: str, stage: Stage,

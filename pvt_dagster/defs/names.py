@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pvt_dagster import naming
-from pvt_dagster.config.jobs import partition_root
-from pvt_dagster.config.models import FeedRef, JobRef
+from pvt_dagster.config import FeedRef, JobRef, partition_root
 from pvt_dagster.domain import Stage
 from pvt_dagster.naming import stage_asset_path
 

@@ -14,7 +14,7 @@ import pandas as pd
 from dagster_pandas import PandasColumn, create_dagster_pandas_dataframe_type
 from dagster_pandas.constraints import ColumnDTypeFnConstraint, NonNullableColumnConstraint
 
-from pvt_dagster.config.models import JobRef
+from pvt_dagster.config import JobRef
 from pvt_dagster.defs.metadata import to_metadata
 from pvt_dagster.defs.names import (
     TAG_JOB,
@@ -27,7 +27,7 @@ from pvt_dagster.defs.names import (
 from pvt_dagster.defs.resources import PvtIntakeResource
 from pvt_dagster.errors import translated_errors
 from pvt_dagster.naming import stage_asset_path
-from pvt_dagster.pipeline.jobs import run_job_partition
+from pvt_dagster.pipeline import run_job_partition
 from pvt_dagster.processing import DTYPE_TESTS
 
 #: The IO manager of job assets: a job writes its own outputs, Dagster keeps only metadata.

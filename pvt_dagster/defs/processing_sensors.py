@@ -12,7 +12,7 @@ No ``from __future__ import annotations``: Dagster inspects the sensor function.
 
 import dagster as dg
 
-from pvt_dagster.config.models import JobRef
+from pvt_dagster.config import JobRef
 from pvt_dagster.defs.names import (
     job_dagster_partition,
     job_partitions_name,
@@ -21,7 +21,7 @@ from pvt_dagster.defs.names import (
 )
 from pvt_dagster.defs.resources import PvtIntakeResource
 from pvt_dagster.errors import PvtError, one_line, translated_errors
-from pvt_dagster.pipeline.job_schedule import due_runs
+from pvt_dagster.pipeline import due_runs
 
 
 def build_job_sensor(job: JobRef, interval_seconds: int,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from pvt_dagster.config.models import FeedRef
+from pvt_dagster.config import FeedRef
 from pvt_dagster.defs.assets import feed_partitions
 from pvt_dagster.defs.metrics import hold_observation
 from pvt_dagster.defs.names import (
@@ -25,14 +25,8 @@ from pvt_dagster.defs.resources import PvtIntakeResource
 from pvt_dagster.errors import translated_errors
 from pvt_dagster.ledger import FileRecord
 from pvt_dagster.naming import partition_key
-from pvt_dagster.pipeline.recording import utcnow
-from pvt_dagster.polling.tick import (
-    DiscoveryTick,
-    HeldFeed,
-    LastRun,
-    current_run_key,
-    discovery_tick,
-)
+from pvt_dagster.pipeline import utcnow
+from pvt_dagster.polling import DiscoveryTick, HeldFeed, LastRun, current_run_key, discovery_tick
 
 
 def build_discovery_sensor(client: str, source_name: str, feeds: list[FeedRef],

@@ -5,6 +5,7 @@ serve``) and ``dagster dev`` (``launcher``)."""
 
 from __future__ import annotations
 
+from pvt_dagster.demo.launcher import run_demo
 from pvt_dagster.demo.seed import (
     COLUMNS,
     DEMO_FILES,
@@ -22,5 +23,6 @@ __all__ = [
     "DemoFile",
     "fake_ssn",
     "member_rows",
+    "run_demo",
     "write_demo",
 ]

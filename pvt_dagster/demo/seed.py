@@ -20,7 +20,7 @@ from pvt_dagster.demo.tls import self_signed, valid_for
 from pvt_dagster.fsutil import ensure_private_dir, write_private_text
 from pvt_dagster.ledger import Ledger
 from pvt_dagster.pipeline import HomeLayout
-from pvt_dagster.push.passwords import hash_password
+from pvt_dagster.push import hash_password
 
 DEMO_KEY_EMAIL = "members@acme.example"
 COLUMNS = ["member_id", "first_name", "last_name", "ssn", "phone", "state", "email"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pvt_dagster.config.models import PvtConfig
+from pvt_dagster.config import PvtConfig
 from pvt_dagster.demo.mail import MailCatcher, ensure_port_free
 from pvt_dagster.demo.salesforce import SalesforceStandIn
 from pvt_dagster.errors import DemoError

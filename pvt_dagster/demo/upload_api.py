@@ -10,7 +10,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from pvt_dagster.config.models import PushSource, PvtConfig
+from pvt_dagster.config import PushSource, PvtConfig
 from pvt_dagster.demo.mail import ensure_port_free
 from pvt_dagster.errors import DemoError
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 
 import pandas as pd
 
-from pvt_dagster.config.models import CsvFormat, ExcelFormat, FileFormat, FixedWidthFormat
+from pvt_dagster.config import CsvFormat, ExcelFormat, FileFormat, FixedWidthFormat
 from pvt_dagster.formats.excel import read_excel_chunks
 from pvt_dagster.formats.fastcsv import read_csv_fast
 from pvt_dagster.formats.fixed import read_fixed_chunks

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from pvt_dagster.config.models import ExcelFormat
+from pvt_dagster.config import ExcelFormat
 from pvt_dagster.errors import ParseError
 from pvt_dagster.formats.frames import dedupe, frame
 

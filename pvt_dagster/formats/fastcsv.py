@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pvt_dagster.config.models import CsvFormat
+from pvt_dagster.config import CsvFormat
 from pvt_dagster.errors import ParseError
 from pvt_dagster.formats.csvreader import CsvState, read_csv_chunks, strict_records
 from pvt_dagster.formats.frames import ROW_INDEX, decode_error_line, effective_encoding, frame

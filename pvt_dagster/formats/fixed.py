@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pvt_dagster.config.models import FixedWidthFormat
+from pvt_dagster.config import FixedWidthFormat
 from pvt_dagster.errors import ParseError
 from pvt_dagster.formats.frames import (
     decode_error_line,

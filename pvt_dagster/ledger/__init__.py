@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from pvt_dagster.ledger.chain import GENESIS, canonical_json, event_hash
+from pvt_dagster.ledger.channel_sends import DeliveryRecord
+from pvt_dagster.ledger.events import OutputRecord
+from pvt_dagster.ledger.jobs import JobOutputRecord
+from pvt_dagster.ledger.keys import UNMATCHED_FEED, key_slug, make_file_key, slugify
+from pvt_dagster.ledger.push import PushRefusalRecord
 from pvt_dagster.ledger.records import (
     PHASES,
     ChainProblem,
@@ -12,28 +17,44 @@ from pvt_dagster.ledger.records import (
     FileRecord,
     FileUpdate,
     MessageRecord,
+    NewFile,
     ObservationRecord,
     OperatorActionRecord,
     ScrubChangeInput,
     ScrubChangeRecord,
 )
 from pvt_dagster.ledger.store import Ledger
+from pvt_dagster.ledger.timeutil import utcnow
+from pvt_dagster.ledger.tracking import ErrorRecord, HoldRecord, ProcessRunRecord
 
 __all__ = [
     "GENESIS",
     "PHASES",
+    "UNMATCHED_FEED",
     "ChainProblem",
     "CheckResultInput",
     "CheckResultRecord",
+    "DeliveryRecord",
+    "ErrorRecord",
     "EventRecord",
     "FileRecord",
     "FileUpdate",
+    "HoldRecord",
+    "JobOutputRecord",
     "Ledger",
     "MessageRecord",
+    "NewFile",
     "ObservationRecord",
     "OperatorActionRecord",
+    "OutputRecord",
+    "ProcessRunRecord",
+    "PushRefusalRecord",
     "ScrubChangeInput",
     "ScrubChangeRecord",
     "canonical_json",
     "event_hash",
+    "key_slug",
+    "make_file_key",
+    "slugify",
+    "utcnow",
 ]

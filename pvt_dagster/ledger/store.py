@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pvt_dagster.config.models import PvtConfig
+from pvt_dagster.config import PvtConfig
 from pvt_dagster.ledger import migrate
 from pvt_dagster.ledger.checks import ChecksMixin
 from pvt_dagster.ledger.events import EventsMixin

@@ -6,22 +6,50 @@ from __future__ import annotations
 from pvt_dagster.pipeline.decrypted import DecryptedResult, run_decrypted
 from pvt_dagster.pipeline.delivered import DeliveredResult, run_delivered
 from pvt_dagster.pipeline.intake import Intake
+from pvt_dagster.pipeline.job_inputs import plan_job
+from pvt_dagster.pipeline.job_schedule import due_runs
+from pvt_dagster.pipeline.jobs import run_job_partition
 from pvt_dagster.pipeline.layout import HomeLayout
-from pvt_dagster.pipeline.raw import RawResult, run_raw
+from pvt_dagster.pipeline.outcomes import Blocked, Held, NotDone
+from pvt_dagster.pipeline.raw import RawResult, TransferAttempt, run_raw
+from pvt_dagster.pipeline.recording import utcnow
+from pvt_dagster.pipeline.replay import FileToRun, prepare_ingest, prepare_replay
 from pvt_dagster.pipeline.scrubbed import ScrubbedResult, run_scrubbed
-from pvt_dagster.pipeline.validated import ValidatedResult, run_validated
+from pvt_dagster.pipeline.stage_guard import hold_refusal
+from pvt_dagster.pipeline.validated import (
+    ValidatedResult,
+    previous_delivered_rows,
+    run_validated,
+    unparsed_outcomes,
+)
+from pvt_dagster.pipeline.verify import verify_files
 
 __all__ = [
+    "Blocked",
     "DecryptedResult",
     "DeliveredResult",
+    "FileToRun",
+    "Held",
     "HomeLayout",
     "Intake",
+    "NotDone",
     "RawResult",
     "ScrubbedResult",
+    "TransferAttempt",
     "ValidatedResult",
+    "due_runs",
+    "hold_refusal",
+    "plan_job",
+    "prepare_ingest",
+    "prepare_replay",
+    "previous_delivered_rows",
     "run_decrypted",
     "run_delivered",
+    "run_job_partition",
     "run_raw",
     "run_scrubbed",
     "run_validated",
+    "unparsed_outcomes",
+    "utcnow",
+    "verify_files",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pvt_dagster.config.models import DecryptConfig, FeedRef
+from pvt_dagster.config import DecryptConfig, FeedRef
 from pvt_dagster.decrypt import Decrypted, copy_for_plain_feed, decrypt_for_feed
 from pvt_dagster.ledger import FileRecord
 from pvt_dagster.pipeline.intake import Intake

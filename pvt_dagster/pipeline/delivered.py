@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pvt_dagster.config.models import DailyCsvTarget, FeedRef, S3Target, TableTarget
+from pvt_dagster.config import DailyCsvTarget, FeedRef, S3Target, TableTarget
 from pvt_dagster.delivery import deliver_daily_csv, deliver_s3, deliver_table
 from pvt_dagster.errors import DeliveryError
 from pvt_dagster.ledger import FileRecord
@@ -18,7 +18,7 @@ from pvt_dagster.pipeline.intake import Intake
 from pvt_dagster.pipeline.progress import mark_done
 from pvt_dagster.pipeline.recording import EventDraft, recorded_stage, utcnow
 from pvt_dagster.pipeline.stage_guard import require_stage
-from pvt_dagster.tracking.metrics import stage_metrics
+from pvt_dagster.tracking import stage_metrics
 
 
 @dataclass(frozen=True)

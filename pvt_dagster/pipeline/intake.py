@@ -8,14 +8,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from pvt_dagster.config import load_config
-from pvt_dagster.config.models import FeedRef, Keep, LocalSource, PvtConfig, SourceConfig
+from pvt_dagster.config import FeedRef, Keep, LocalSource, PvtConfig, SourceConfig, load_config
 from pvt_dagster.decrypt import Keystore
 from pvt_dagster.errors import UsageError
 from pvt_dagster.ledger import FileRecord, Ledger
 from pvt_dagster.pipeline.layout import HomeLayout
-from pvt_dagster.sources import PushArea, open_source
-from pvt_dagster.sources.base import Source
+from pvt_dagster.sources import PushArea, Source, open_source
 from pvt_dagster.tracking import sync_registry
 
 #: The source of files handed over with ``pvt ingest`` (not an identifier, so no configured

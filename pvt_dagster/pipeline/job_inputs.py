@@ -14,11 +14,9 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pvt_dagster.config.jobs import FolderInput, JobInput, input_label
-from pvt_dagster.config.models import JobRef
+from pvt_dagster.config import FolderInput, JobInput, JobRef, input_label
 from pvt_dagster.errors import ProcessingError
-from pvt_dagster.ledger.chain import canonical_json
-from pvt_dagster.ledger.keys import slugify
+from pvt_dagster.ledger import canonical_json, slugify
 from pvt_dagster.pipeline.intake import Intake
 from pvt_dagster.processing import PRELIMINARY, list_folder, usable_as_input
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pvt_dagster.config.models import JobRef
-from pvt_dagster.ledger.jobs import JobOutputRecord
+from pvt_dagster.config import JobRef
+from pvt_dagster.ledger import JobOutputRecord
 from pvt_dagster.pipeline.intake import Intake
 from pvt_dagster.pipeline.job_inputs import PartitionPlan, plan_job
 from pvt_dagster.processing import ERROR

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from pvt_dagster.config.models import JobRef
+from pvt_dagster.config import JobRef
 from pvt_dagster.delivery import deliver_daily_csv, target_path
 from pvt_dagster.errors import one_line
 from pvt_dagster.pipeline.delivered import TargetResult, deliver_to
@@ -34,8 +34,7 @@ from pvt_dagster.processing import (
     write_csv,
     write_parquet,
 )
-from pvt_dagster.tracking.jobs import track_job
-from pvt_dagster.tracking.runs import actor_of
+from pvt_dagster.tracking import actor_of, track_job
 
 log = logging.getLogger(__name__)
 JOB_FAILED = "job_failed"

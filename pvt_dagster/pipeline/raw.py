@@ -8,7 +8,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 
-from pvt_dagster.config.models import AfterTransfer, TransferConfig
+from pvt_dagster.config import AfterTransfer, TransferConfig
 from pvt_dagster.errors import (
     ServerIdentityError,
     SourceAuthError,
@@ -24,8 +24,8 @@ from pvt_dagster.ledger import FileRecord, Ledger
 from pvt_dagster.pipeline.intake import Intake
 from pvt_dagster.pipeline.outcomes import Refused, Waiting
 from pvt_dagster.pipeline.recording import EventDraft, recorded_stage, utcnow
-from pvt_dagster.polling.discovery import DISAPPEARED
-from pvt_dagster.sources.base import RemoteEntry, Source
+from pvt_dagster.polling import DISAPPEARED
+from pvt_dagster.sources import RemoteEntry, Source
 from pvt_dagster.transport import (
     UNFINISHED_CLEANUP,
     Received,

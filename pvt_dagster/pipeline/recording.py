@@ -16,8 +16,7 @@ from pvt_dagster.errors import one_line
 from pvt_dagster.ledger import Ledger
 from pvt_dagster.pipeline.layout import HomeLayout
 from pvt_dagster.pipeline.outcomes import Blocked, Refused, Waiting
-from pvt_dagster.tracking import TrackedStage, track_stage
-from pvt_dagster.tracking.classify import DATA, REJECTED, RETRY
+from pvt_dagster.tracking import DATA, REJECTED, RETRY, TrackedStage, track_stage
 
 log = logging.getLogger(__name__)
 NotDoneT = TypeVar("NotDoneT", bound=Refused | Waiting | Blocked)

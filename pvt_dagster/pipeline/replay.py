@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pvt_dagster.config.models import FeedRef
+from pvt_dagster.config import FeedRef
 from pvt_dagster.domain import STAGES, Stage
 from pvt_dagster.errors import (
     FeedOnHoldError,
@@ -18,7 +18,7 @@ from pvt_dagster.errors import (
 )
 from pvt_dagster.pipeline.intake import INGEST_SOURCE, Intake, handed_over
 from pvt_dagster.pipeline.recording import utcnow
-from pvt_dagster.polling.constraints import constraint_violation
+from pvt_dagster.polling import constraint_violation
 from pvt_dagster.tracking import active_hold
 from pvt_dagster.transport import sha256_file
 

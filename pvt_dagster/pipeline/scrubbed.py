@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pvt_dagster.config.models import CsvFormat
+from pvt_dagster.config import CsvFormat
 from pvt_dagster.ledger import ScrubChangeInput
 from pvt_dagster.pipeline.intake import Intake
 from pvt_dagster.pipeline.outcomes import Blocked

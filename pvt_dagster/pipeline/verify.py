@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pvt_dagster.domain import Stage
-from pvt_dagster.ledger.events import OutputRecord
+from pvt_dagster.ledger import OutputRecord
 from pvt_dagster.pipeline.intake import Intake
 from pvt_dagster.transport import sha256_file
 

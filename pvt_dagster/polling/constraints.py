@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pvt_dagster.config.models import Constraints
+from pvt_dagster.config import Constraints
 
 
 def _allowed(name: str, formats: list[str]) -> bool:

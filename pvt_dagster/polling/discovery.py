@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from pvt_dagster.config.models import ClientConfig
+from pvt_dagster.config import ClientConfig
 from pvt_dagster.domain import Status
-from pvt_dagster.ledger.records import FileRecord, NewFile, ObservationRecord
+from pvt_dagster.ledger import FileRecord, NewFile, ObservationRecord
 from pvt_dagster.polling.constraints import constraint_violation
 from pvt_dagster.polling.matching import match_feed
 from pvt_dagster.polling.quiescence import is_quiesced
-from pvt_dagster.sources.base import DeliversWholeFiles, RemoteEntry, Source
+from pvt_dagster.sources import DeliversWholeFiles, RemoteEntry, Source
 
 if TYPE_CHECKING:
     from pvt_dagster.ledger import Ledger

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from fnmatch import fnmatchcase
 
-from pvt_dagster.config.models import FeedConfig
+from pvt_dagster.config import FeedConfig
 
 
 def match_feed(name: str, feeds: Mapping[str, FeedConfig], source: str) -> str | None:

@@ -9,13 +9,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pvt_dagster.config.models import ClientConfig
+from pvt_dagster.config import ClientConfig
 from pvt_dagster.domain import Status
 from pvt_dagster.errors import PvtError, one_line
-from pvt_dagster.ledger import FileRecord, Ledger
-from pvt_dagster.ledger.tracking import HoldRecord
+from pvt_dagster.ledger import FileRecord, HoldRecord, Ledger
 from pvt_dagster.polling.discovery import PollResult, poll_source
-from pvt_dagster.sources.base import Source
+from pvt_dagster.sources import Source
 from pvt_dagster.tracking import discovery_failed, discovery_succeeded, hold_file
 from pvt_dagster.transport import CleanupResult, clean_up, received_entry, unfinished_cleanups
 

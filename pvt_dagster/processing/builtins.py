@@ -11,14 +11,9 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
-from pvt_dagster.config.jobs import (
-    AddTimestampOptions,
-    MergeOptions,
-    SplitByOptions,
-    ZscoreOptions,
-)
+from pvt_dagster.config import AddTimestampOptions, MergeOptions, SplitByOptions, ZscoreOptions
 from pvt_dagster.errors import ProcessingError
-from pvt_dagster.ledger.keys import slugify
+from pvt_dagster.ledger import slugify
 
 Frames: TypeAlias = Mapping[str, pd.DataFrame]
 ScriptResult: TypeAlias = pd.DataFrame | dict[str, pd.DataFrame]

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 from pandas.api import types as ptypes
 
-from pvt_dagster.config.jobs import OutputColumn
+from pvt_dagster.config import OutputColumn
 from pvt_dagster.errors import ContractError
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from pvt_dagster.config.jobs import OutputColumn
+from pvt_dagster.config import OutputColumn
 from pvt_dagster.errors import ProcessingError, ScriptError
 from pvt_dagster.masking import mask_message
 from pvt_dagster.processing.builtins import Frames

@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-from pvt_dagster.config.jobs import BUILTIN_PREFIX
+from pvt_dagster.config import BUILTIN_PREFIX
 from pvt_dagster.errors import ScriptError
 from pvt_dagster.masking import mask_message
 from pvt_dagster.processing.builtins import BUILTINS, Script

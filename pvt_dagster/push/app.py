@@ -26,16 +26,15 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from pvt_dagster.config.models import Constraints, FeedConfig, PushSource, PvtConfig
+from pvt_dagster.config import Constraints, FeedConfig, PushSource, PvtConfig
 from pvt_dagster.errors import LedgerError, PushRefusedError
 from pvt_dagster.ledger import Ledger
 from pvt_dagster.masking import mask_pii
-from pvt_dagster.polling.constraints import constraint_violation, name_violation
-from pvt_dagster.polling.matching import match_feed
+from pvt_dagster.polling import constraint_violation, match_feed, name_violation
 from pvt_dagster.push.area import UploadSlot, name_problem, replaces_existing, sweep_partials
 from pvt_dagster.push.auth import CHALLENGE, Authenticator, Principal, parse_authorization
 from pvt_dagster.push.ratelimit import LoginLimiter
-from pvt_dagster.sources.push import PushArea
+from pvt_dagster.sources import PushArea
 
 log = logging.getLogger(__name__)
 

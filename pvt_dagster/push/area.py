@@ -19,7 +19,7 @@ from typing import BinaryIO
 from pvt_dagster.errors import PushRefusedError, UnknownFileError
 from pvt_dagster.fsutil import fsync_dir, open_private
 from pvt_dagster.ledger import Ledger
-from pvt_dagster.sources.push import PushArea
+from pvt_dagster.sources import PushArea
 
 NAME_MAX_BYTES = 255
 #: Statuses after which a file left in the area is done with: a new upload may replace it.

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pvt_dagster.config.models import PvtConfig
+from pvt_dagster.config import PvtConfig
 from pvt_dagster.errors import ConfigError, PushRefusedError
 from pvt_dagster.push.passwords import burn_verification, tokens_match, verify_password
 

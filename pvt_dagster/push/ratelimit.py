@@ -10,7 +10,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from pvt_dagster.config.models import LoginLimits
+from pvt_dagster.config import LoginLimits
 
 #: Keys kept before expired ones are swept (bounds memory under a flood of made-up names).
 _SWEEP_AT = 10_000

@@ -14,12 +14,11 @@ from pathlib import Path
 
 import uvicorn
 
-from pvt_dagster.config.models import PushTls, PvtConfig
-from pvt_dagster.config.push import is_loopback
+from pvt_dagster.config import PushTls, PvtConfig, is_loopback
 from pvt_dagster.errors import ConfigError, UsageError
 from pvt_dagster.ledger import Ledger
 from pvt_dagster.push.app import PushApi
-from pvt_dagster.tracking.logs import PiiFilter
+from pvt_dagster.tracking import PiiFilter
 
 GRACEFUL_SECONDS = 10
 

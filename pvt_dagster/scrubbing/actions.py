@@ -8,9 +8,9 @@ from typing import Any
 
 import pandas as pd
 
-from pvt_dagster.config.models import ScrubStep
+from pvt_dagster.config import ScrubStep
 from pvt_dagster.errors import ScrubError
-from pvt_dagster.validation.valuerules import parse_date
+from pvt_dagster.validation import parse_date
 
 
 def _blank(values: pd.Series) -> pd.Series:

@@ -12,14 +12,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from pvt_dagster.config.models import FeedConfig, FileFormat
+from pvt_dagster.config import FeedConfig, FileFormat
 from pvt_dagster.errors import ScrubError
 from pvt_dagster.formats import CHUNK_ROWS, read_chunks
 from pvt_dagster.fsutil import private_temp_beside
 from pvt_dagster.masking import show_value
 from pvt_dagster.scrubbing.actions import apply_action, apply_step
-from pvt_dagster.validation.catalogue import PlannedCheck, planned_checks
-from pvt_dagster.validation.rules import predicate
+from pvt_dagster.validation import PlannedCheck, planned_checks, predicate
 
 StepFunction = Callable[[pd.Series], pd.Series]
 #: Rules null_if_invalid cannot use: they judge the column or the file, not one value.

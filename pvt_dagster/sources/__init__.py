@@ -5,15 +5,17 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from pvt_dagster.config.models import SourceConfig
+from pvt_dagster.config import SourceConfig
 from pvt_dagster.errors import SourceError
 from pvt_dagster.sources.base import (
     DeliversWholeFiles,
     EntryKind,
+    MarksSeen,
     RemoteEntry,
     Source,
     iter_chunks,
 )
+from pvt_dagster.sources.hostkeys import trust_host_key
 from pvt_dagster.sources.local import LocalFolderSource
 from pvt_dagster.sources.push import PushArea
 
@@ -21,11 +23,13 @@ __all__ = [
     "DeliversWholeFiles",
     "EntryKind",
     "LocalFolderSource",
+    "MarksSeen",
     "PushArea",
     "RemoteEntry",
     "Source",
     "iter_chunks",
     "open_source",
+    "trust_host_key",
 ]
 
 

@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
-from pvt_dagster.config.sources import Archive, SourceBase
+from pvt_dagster.config import Archive, SourceBase
 from pvt_dagster.errors import PvtError, SourceEntryGoneError, SourceError
 
 # "unsafe": a listed name no path can be built from ("", ".", "..", a "/" or a NUL in it).

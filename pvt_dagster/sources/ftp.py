@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import BinaryIO, cast
 
-from pvt_dagster.config.models import FtpSource
+from pvt_dagster.config import FtpSource
 from pvt_dagster.errors import (
     PvtError,
     ServerIdentityError,

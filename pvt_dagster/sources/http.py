@@ -36,7 +36,7 @@ from urllib.parse import quote, urlsplit
 import requests
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from pvt_dagster.config.models import HttpSource
+from pvt_dagster.config import HttpSource
 from pvt_dagster.errors import (
     PvtError,
     ServerIdentityError,

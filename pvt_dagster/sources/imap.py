@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Any, BinaryIO
 
-from pvt_dagster.config.models import Seen
+from pvt_dagster.config import Seen
 from pvt_dagster.errors import SourceEntryGoneError, SourceError
 from pvt_dagster.sources.base import RemoteEntry
 from pvt_dagster.sources.imapconn import ImapConnection, quote

@@ -8,7 +8,7 @@ import ssl
 from contextlib import suppress
 from typing import Any
 
-from pvt_dagster.config.models import ImapSource
+from pvt_dagster.config import ImapSource
 from pvt_dagster.errors import (
     PvtError,
     ServerIdentityError,

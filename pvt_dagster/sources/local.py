@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import BinaryIO
 
-from pvt_dagster.config.models import LocalSource
+from pvt_dagster.config import LocalSource
 from pvt_dagster.errors import PvtError, SourceError
 from pvt_dagster.fsutil import ensure_private_dir
 from pvt_dagster.sources.base import BaseSource, EntryKind, RemoteEntry, archive_names

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pvt_dagster.config.models import LocalSource, PushSource
+from pvt_dagster.config import LocalSource, PushSource
 from pvt_dagster.fsutil import ensure_private_dir
 from pvt_dagster.sources.local import LocalFolderSource
 

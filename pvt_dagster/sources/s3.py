@@ -32,7 +32,7 @@ from botocore.exceptions import (
 )
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from pvt_dagster.config.models import S3Source
+from pvt_dagster.config import S3Source
 from pvt_dagster.errors import (
     PvtError,
     ServerIdentityError,

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
-from pvt_dagster.config.models import SftpSource
+from pvt_dagster.config import SftpSource
 from pvt_dagster.errors import (
     PvtError,
     SourceAuthError,

@@ -8,8 +8,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from pvt_dagster.ledger import FileRecord, Ledger
-from pvt_dagster.ledger.tracking import HoldRecord, ProcessRunRecord
+from pvt_dagster.ledger import FileRecord, HoldRecord, Ledger, ProcessRunRecord
 from pvt_dagster.tracking.classify import counts_towards_hold
 from pvt_dagster.tracking.registry import (
     DEFAULT_MAX_FAILURES,

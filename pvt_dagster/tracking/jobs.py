@@ -8,10 +8,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from pvt_dagster.config.models import JobRef
+from pvt_dagster.config import JobRef
 from pvt_dagster.errors import PvtError
-from pvt_dagster.ledger import Ledger
-from pvt_dagster.ledger.tracking import ProcessRunRecord
+from pvt_dagster.ledger import Ledger, ProcessRunRecord
 from pvt_dagster.tracking.classify import categorize
 from pvt_dagster.tracking.registry import JOB_STAGE, job_fields, job_process_name
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from pvt_dagster.config.models import PvtConfig
+from pvt_dagster.config import PvtConfig
 from pvt_dagster.errors import ConfigError
 from pvt_dagster.fsutil import ensure_private_dir, open_private
 from pvt_dagster.masking import mask_pii

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from pvt_dagster.config.jobs import input_label
-from pvt_dagster.config.models import FeedRef, JobRef, PvtConfig
+from pvt_dagster.config import FeedRef, JobRef, PvtConfig, input_label
 from pvt_dagster.domain import ProcessStage, Stage
 from pvt_dagster.ledger import Ledger
 

@@ -12,8 +12,7 @@ from datetime import datetime
 
 from pvt_dagster.domain import Stage
 from pvt_dagster.errors import PvtError
-from pvt_dagster.ledger import Ledger
-from pvt_dagster.ledger.tracking import HoldRecord, ProcessRunRecord
+from pvt_dagster.ledger import HoldRecord, Ledger, ProcessRunRecord
 from pvt_dagster.tracking.classify import OPERATIONAL, categorize, counts_towards_hold
 from pvt_dagster.tracking.holds import (
     check_feed,

@@ -11,12 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pvt_dagster.config.sources import AfterTransfer, Delete, Keep
+from pvt_dagster.config import AfterTransfer, Delete, Keep
 from pvt_dagster.domain import Severity
 from pvt_dagster.errors import PvtError, SourceEntryGoneError, SourceReplacedError, one_line
-from pvt_dagster.ledger import FileRecord, Ledger
-from pvt_dagster.ledger.timeutil import utcnow
-from pvt_dagster.sources.base import RemoteEntry, Source
+from pvt_dagster.ledger import FileRecord, Ledger, utcnow
+from pvt_dagster.sources import RemoteEntry, Source
 from pvt_dagster.transport.transfer import after_transfer
 
 #: ``files.source_cleanup``: what is left to do at the source for a received file.

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pvt_dagster.config.sources import AfterTransfer, Archive, Delete, Keep, Seen
+from pvt_dagster.config import AfterTransfer, Archive, Delete, Keep, Seen
 from pvt_dagster.errors import (
     PvtError,
     SizeMismatchError,
@@ -25,7 +25,7 @@ from pvt_dagster.errors import (
     VaultConflictError,
 )
 from pvt_dagster.fsutil import fsync_dir, private_temp_beside
-from pvt_dagster.sources.base import MarksSeen, RemoteEntry, Source, iter_chunks
+from pvt_dagster.sources import MarksSeen, RemoteEntry, Source, iter_chunks
 
 CHUNK = 1024 * 1024
 

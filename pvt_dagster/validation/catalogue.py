@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pvt_dagster.config.models import FeedConfig, FileRuleConfig, RuleConfig
+from pvt_dagster.config import FeedConfig, FileRuleConfig, RuleConfig
 from pvt_dagster.domain import RuleSeverity
 
 # Full-match regular expressions ([0-9], not \d, so other scripts' digits never match).

@@ -18,7 +18,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.config import config_context
 
-from pvt_dagster.config.models import FeedConfig, FileFormat, FileRuleConfig
+from pvt_dagster.config import FeedConfig, FileFormat, FileRuleConfig
 from pvt_dagster.domain import RULE_SEVERITIES, RuleSeverity
 from pvt_dagster.errors import ParseError, RuleError, one_line
 from pvt_dagster.formats import CHUNK_ROWS, read_chunks

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from pvt_dagster.config.models import FileRuleConfig
+from pvt_dagster.config import FileRuleConfig
 from pvt_dagster.masking import has_pii, mask_value
 from pvt_dagster.validation.valuerules import SeenHashes, as_mask, load_callable
 

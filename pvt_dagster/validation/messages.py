@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pvt_dagster.config.models import FileRuleConfig, RuleConfig
+from pvt_dagster.config import FileRuleConfig, RuleConfig
 from pvt_dagster.validation.catalogue import PlannedCheck, rule_target
 
 _VERBS = {

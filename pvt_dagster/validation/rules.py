@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from pvt_dagster.config.models import RuleConfig, SecretRef
+from pvt_dagster.config import RuleConfig, SecretRef
 from pvt_dagster.errors import ConfigError
 from pvt_dagster.validation import valuerules
 from pvt_dagster.validation.catalogue import BUILTIN_LISTS, BUILTIN_PATTERNS, PlannedCheck

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pvt_dagster.config.models import RuleConfig
+from pvt_dagster.config import RuleConfig
 from pvt_dagster.errors import ConfigError, RuleError
 
 Predicate = Callable[[pd.Series], pd.Series]
