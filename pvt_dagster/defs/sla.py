@@ -1,5 +1,5 @@
 """Arrival SLAs in Dagster: each feed's ``expect:`` is one of Dagster's own last-update
-freshness checks on ``[client, feed, raw]`` (deadline cron in the config's time zone, a file
+freshness checks on the raw asset ``[client, feed, <feed>_raw]`` (deadline cron in the config's time zone, a file
 due since midnight of its day), evaluated by Dagster's freshness-check sensor, so the UI shows
 a late feed as a failed check. OSS Dagster has no sensor on check results, so the messages
 come from ``pvt__sla``, which evaluates the same SLA from the ledger (``pvt_dagster.sla``):
