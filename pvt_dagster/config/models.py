@@ -91,6 +91,7 @@ __all__ = [
     "SIMPLE_SCRUB_ACTIONS",
     "SUPPORTED_DELIVERY_KINDS",
     "SUPPORTED_SOURCE_KINDS",
+    "WEEKDAYS",
     "AfterTransfer",
     "Archive",
     "ClientConfig",
@@ -152,7 +153,6 @@ __all__ = [
     "SourceConfig",
     "TableTarget",
     "TransferConfig",
-    "WEEKDAYS",
     "Weekday",
     "parse_after_transfer",
 ]

@@ -1,9 +1,10 @@
 """Arrival SLAs in Dagster: each feed's ``expect:`` is one of Dagster's own last-update
-freshness checks on the raw asset ``[client, feed, <feed>_raw]`` (deadline cron in the config's time zone, a file
-due since midnight of its day), evaluated by Dagster's freshness-check sensor, so the UI shows
-a late feed as a failed check. OSS Dagster has no sensor on check results, so the messages
-come from ``pvt__sla``, which evaluates the same SLA from the ledger (``pvt_dagster.sla``):
-one ``sla_missed`` per feed and day, and ``sla_resolved`` when a late file arrives.
+freshness checks on its raw asset ``[client, feed, <feed>_raw]`` (deadline cron in the
+config's time zone, a file due since midnight of its day), evaluated by Dagster's
+freshness-check sensor, so the UI shows a late feed as a failed check. OSS Dagster has no
+sensor on check results, so the messages come from ``pvt__sla``, which evaluates the same SLA
+from the ledger (``pvt_dagster.sla``): one ``sla_missed`` per feed and day, and
+``sla_resolved`` when a late file arrives.
 
 No ``from __future__ import annotations``: Dagster inspects the sensor functions."""
 

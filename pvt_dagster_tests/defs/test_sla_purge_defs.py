@@ -8,8 +8,8 @@ from __future__ import annotations
 import dagster as dg
 
 from pvt_dagster.definitions import build_definitions
-from pvt_dagster.defs.retention import PURGE_JOB, PURGE_SCHEDULE
 from pvt_dagster.defs.resources import PvtIntakeResource
+from pvt_dagster.defs.retention import PURGE_JOB, PURGE_SCHEDULE
 from pvt_dagster.defs.sla import FRESHNESS_SENSOR, SLA_SENSOR
 from pvt_dagster.pipeline import Intake
 from pvt_dagster_tests.support.fixtures import IntakeEnv

@@ -84,7 +84,7 @@ def test_purge_deletes_only_final_files_and_the_ledger_still_verifies(
     assert kept[(keys["held"], "vault")].startswith("on hold")
     assert kept[(keys["busy"], "vault")].startswith("still running")
     # The day's CSV also holds the busy file's rows: it stays until that file is final.
-    assert kept[(keys["done"], "outputs")].startswith(f"the daily CSV also holds ")
+    assert kept[(keys["done"], "outputs")].startswith("the daily CSV also holds ")
     assert all(p.is_file() for p in vault.values()) and daily[0].is_file()
     assert [e.action for e in intake.ledger.events(keys["done"])].count("purge") == 0
 
