@@ -13,7 +13,8 @@ from pvt_dagster.cli.output import print_json, print_table
 from pvt_dagster.cli.parsing import Subparsers
 from pvt_dagster.errors import UsageError
 from pvt_dagster.pipeline import Intake
-from pvt_dagster.retention import purge
+from pvt_dagster.retention import PurgeItem, purge
+from pvt_dagster.retention.purge import WHAT
 
 
 def parse_as_of(text: str) -> datetime:
@@ -23,6 +24,13 @@ def parse_as_of(text: str) -> datetime:
     except ValueError:
         raise UsageError(f"--as-of {text!r} is not an ISO 8601 date or time") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _what(intake: Intake, item: PurgeItem) -> str:
+    """The vault copy, a work file, or the daily CSV's path (it holds several files)."""
+    if item.area == "outputs":
+        return f"daily CSV {intake.layout.relative(item.path)}"
+    return WHAT[item.stage]
 
 
 def cmd_purge(intake: Intake, args: argparse.Namespace) -> int:
@@ -40,10 +48,9 @@ def cmd_purge(intake: Intake, args: argparse.Namespace) -> int:
         print_json(report.as_json(intake.layout.home))
         return 1 if report.errors else 0
     verb = "would delete" if args.dry_run else "deleted"
-    rel = intake.layout.relative
     if report.purged:
-        print_table(["", "AREA", "FILE", "PATH", "WRITTEN", "RETENTION"], [
-            [verb, i.area, i.key, rel(i.path), f"{i.written_at:%Y-%m-%d}",
+        print_table(["", "AREA", "FILE", "WHAT", "WRITTEN", "RETENTION"], [
+            [verb, i.area, i.key, _what(intake, i), f"{i.written_at:%Y-%m-%d}",
              f"{i.area}_days: {i.retention_days}"] for i in report.purged])
     for kept in report.kept:
         print(f"kept {kept.area} {kept.key}: {kept.reason}")

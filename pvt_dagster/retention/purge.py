@@ -15,11 +15,14 @@ from pvt_dagster.config.models import RetentionConfig
 from pvt_dagster.domain import PurgeArea, Stage
 from pvt_dagster.ledger import FileRecord
 from pvt_dagster.ledger.retention import PURGE_ACTION, OutputState
-from pvt_dagster.ledger.timeutil import iso_z, utcnow
+from pvt_dagster.ledger.timeutil import ensure_utc, utcnow
 from pvt_dagster.pipeline.intake import Intake
 
 #: Statuses after which nothing more happens to a file on its own.
 FINAL_STATUSES = ("delivered", "rejected")
+#: What each stage's output is, as ``pvt purge`` names it.
+WHAT: dict[Stage, str] = {"raw": "vault copy", "decrypted": "decrypted file",
+                          "scrubbed": "scrubbed file", "delivered": "daily CSV"}
 AREAS: dict[Stage, PurgeArea] = {"raw": "vault", "decrypted": "work", "scrubbed": "work",
                                  "delivered": "outputs"}
 
@@ -81,6 +84,11 @@ class PurgeReport:
                      for k in self.kept],
             "errors": self.errors,
         }
+
+
+def iso_z(moment: datetime) -> str:
+    """ISO 8601 UTC to the second, ending in ``Z`` (as every ``--json`` prints times)."""
+    return ensure_utc(moment).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _days(retention: RetentionConfig, area: PurgeArea) -> int | None:
