@@ -11,7 +11,6 @@ from pathlib import Path
 from pvt_dagster.config.models import FeedRef
 from pvt_dagster.domain import STAGES, Stage
 from pvt_dagster.errors import (
-    BytesPurgedError,
     FeedOnHoldError,
     StageOrderError,
     UsageError,
@@ -19,6 +18,7 @@ from pvt_dagster.errors import (
 )
 from pvt_dagster.pipeline.intake import INGEST_SOURCE, Intake, handed_over
 from pvt_dagster.pipeline.recording import utcnow
+from pvt_dagster.pipeline.stage_guard import refuse_purged
 from pvt_dagster.polling.constraints import constraint_violation
 from pvt_dagster.tracking import active_hold
 from pvt_dagster.transport import sha256_file
@@ -67,7 +67,7 @@ def prepare_replay(intake: Intake, key: str, *, from_stage: Stage = "decrypted",
     feed = intake.feed_of(record)
     if record.status == "rejected":
         raise UsageError(f"{key} was rejected ({record.error}); there is nothing to replay")
-    _refuse_purged(intake, key)
+    refuse_purged(intake, key)
     forced = check_hold(intake, feed, force=force, user=user, target=key)
     if from_stage != "raw":
         if not record.raw_sha256:
@@ -93,21 +93,6 @@ def prepare_replay(intake: Intake, key: str, *, from_stage: Stage = "decrypted",
     ledger.record_operator_action(action="replay", target=key, user=user,
                                   details={"from": from_stage, "run_seq": run_seq})
     return FileToRun(key, feed, from_stage, forced=forced)
-
-
-def _refuse_purged(intake: Intake, key: str) -> None:
-    """BytesPurgedError when the file's vault copy was deleted under retention: nothing can
-    bring its bytes back (the source deleted them after transfer)."""
-    for state in intake.ledger.output_states([key]):
-        if state.stage == "raw" and state.purged_at is not None:
-            days = intake.config.clients.get(state.key.split("/")[0])
-            kept = days.retention.vault_days if days is not None else None
-            raise BytesPurgedError(
-                f"the bytes of {key} are gone: its vault copy was purged on "
-                f"{state.purged_at:%Y-%m-%d %H:%M}Z under retention"
-                + (f" (vault_days: {kept})" if kept is not None else "")
-                + "; it cannot be replayed (its ledger record and chain remain: "
-                f"pvt file show {key})")
 
 
 def prepare_ingest(intake: Intake, feed: FeedRef, path: Path, *, user: str,

@@ -16,7 +16,7 @@ from pvt_dagster.ledger.timeutil import utcnow
 from pvt_dagster.pipeline import Intake
 from pvt_dagster.retention import plan_purge, purge
 from pvt_dagster_tests.support.fixtures import COLUMNS, IntakeEnv, csv_bytes
-from pvt_dagster_tests.support.flow import run_file, settle
+from pvt_dagster_tests.support.flow import run_file, run_file_dagster, settle
 
 GOOD = [["7", "123-45-6789", "(555) 123-4567", "CA"]]
 NO_SSN = [["8", "", "555-234-5678", "NY"]]
@@ -124,6 +124,13 @@ def test_purge_deletes_only_final_files_and_the_ledger_still_verifies(
     err = capsys.readouterr().err
     assert f"the bytes of {keys['done']} are gone" in err and "purged" in err
     assert "vault_days: 30" in err
+    # A rerun from the UI (any first stage) fails with the same words and changes nothing.
+    intake.ledger.release_hold("acme", "plain", user="tester")
+    for stage in ("raw", "decrypted"):
+        run_file_dagster(intake, keys["done"], from_stage=stage)
+    assert intake.ledger.get_file(keys["done"]).status == "delivered"
+    failures = [m.text for m in intake.ledger.messages(file_key=keys["done"])]
+    assert len(failures) == 2 and all("are gone" in text for text in failures)
 
 
 def test_daily_csv_goes_once_every_file_in_it_is_final(intake_env: IntakeEnv) -> None:
