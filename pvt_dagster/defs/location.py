@@ -52,14 +52,14 @@ def build_location(config: PvtConfig) -> dg.Definitions:
     sensors.append(build_dispatch_sensor(config.notify.dispatch_seconds))
     if jobs:
         sensors.append(build_run_failure_sensor(list(jobs.values())))
-    release = [release_hold_job] if jobs else []  # operations: release a feed on hold
+    operations = [release_hold_job] if jobs else []  # release a feed on hold
     checks = build_freshness_checks(config.feeds(), config.timezone)  # arrival SLAs
     if checks:
         sensors += [build_freshness_sensor(checks), build_sla_sensor()]
     schedules: list[dg.ScheduleDefinition] = []
     if any(c.retention.is_set for c in config.clients.values()):
         schedules.append(build_purge_schedule(config.timezone))
-        release.append(purge_job)
+        operations.append(purge_job)
     return dg.Definitions(assets=assets, asset_checks=checks,
-                          jobs=[*jobs.values(), *processing, *release],
+                          jobs=[*jobs.values(), *processing, *operations],
                           sensors=sensors, schedules=schedules, resources=resources)
