@@ -79,6 +79,9 @@ def test_purge_deletes_only_final_files_and_the_ledger_still_verifies(
     assert set(first) == {"key", "client", "feed", "area", "stage", "path", "bytes",
                           "written_at", "retention_days"}
     assert first["path"].startswith(("vault/", "work/")) and first["written_at"].endswith("Z")
+    assert report["files"] == 1 and report["bytes"] == sum(p["bytes"] for p in
+                                                           report["purged"]) > 0
+    assert all(set(k) == {"key", "area", "path", "reason"} for k in report["kept"])
     kept = {(k["key"], k["area"]): k["reason"] for k in report["kept"]}
     assert kept[(keys["bad"], "vault")] == "failed: awaiting a replay"
     assert kept[(keys["held"], "vault")].startswith("on hold")
