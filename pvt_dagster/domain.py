@@ -12,9 +12,19 @@ Stage = Literal["raw", "decrypted", "validated", "scrubbed", "delivered"]
 STAGES: tuple[Stage, ...] = ("raw", "decrypted", "validated", "scrubbed", "delivered")
 
 #: Where a message or a registered error comes from: a file's stage, ``discovery`` (the poll
-#: of a source, before any stage of a file ran) or ``job`` (a processing job).
-MessageStage = Literal[Stage, "discovery", "job"]
-MESSAGE_STAGES: tuple[MessageStage, ...] = (*STAGES, "discovery", "job")
+#: of a source, before any stage of a file ran), ``job`` (a processing job) or ``sla`` (a
+#: feed's arrival SLA).
+MessageStage = Literal[Stage, "discovery", "job", "sla"]
+MESSAGE_STAGES: tuple[MessageStage, ...] = (*STAGES, "discovery", "job", "sla")
+
+#: The messages of a feed's arrival SLA: its file did not arrive by the deadline, and (once
+#: a late file arrives) the follow-up that resolves it.
+SlaMessageKind = Literal["sla_missed", "sla_resolved"]
+SLA_MESSAGE_KINDS: tuple[SlaMessageKind, ...] = ("sla_missed", "sla_resolved")
+
+#: What retention purges of a final file: its vault copy, its work files, its daily CSV.
+PurgeArea = Literal["vault", "work", "outputs"]
+PURGE_AREAS: tuple[PurgeArea, ...] = ("vault", "work", "outputs")
 
 #: What a registered process runs: one stage of a feed, ``discover`` (one source's polling) or
 #: ``job`` (a processing job).

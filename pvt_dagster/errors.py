@@ -23,6 +23,7 @@ so that callers, the ledger and the Dagster UI see one readable line without PII
     │   ├── SizeMismatchError       the copied size differs from the source size
     │   └── VaultConflictError      different bytes under an existing vault name (write-once)
     ├── VaultIntegrityError         a stored file no longer matches its recorded sha256
+    ├── BytesPurgedError            a file's bytes were deleted under retention; no replay
     ├── DecryptError                PGP decryption failed
     │   ├── NotEncryptedError       the data is not PGP
     │   ├── EncryptedOnPlainFeedError  PGP data on a feed that declares decrypt: none
@@ -158,6 +159,11 @@ class VaultConflictError(TransportError):
 
 class VaultIntegrityError(PvtError):
     """A stored file no longer matches the sha256 the ledger recorded for it."""
+
+
+class BytesPurgedError(PvtError):
+    """A file's bytes were deleted on purpose under its client's retention (``pvt purge``);
+    it cannot be replayed (``pvt replay`` exits 1)."""
 
 
 class DecryptError(PvtError):

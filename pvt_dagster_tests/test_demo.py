@@ -39,6 +39,7 @@ from pvt_dagster.errors import DemoError
 from pvt_dagster.ledger.timeutil import utcnow
 from pvt_dagster.masking import has_pii
 from pvt_dagster.pipeline import Intake
+from pvt_dagster.sla import check_arrivals
 from pvt_dagster_tests.support.flow import poll, run_file
 from pvt_dagster_tests.support.jobs_flow import run_all_jobs
 from pvt_dagster_tests.support.servers.common import free_port, wait_for_port
@@ -278,3 +279,31 @@ def test_demo_run_starts_everything_and_stops_it_all(demo_dir: Path, tmp_path: P
         for pid in _session_members(process.pid):
             os.kill(pid, signal.SIGKILL)
         log.close()
+
+
+def test_demo_claims_feed_misses_its_sla_and_retention_previews(
+        demo_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    intake = Intake.from_path(demo_dir / "pvt.yaml")
+    services = DemoServices.for_config(intake.config).start()
+    try:
+        _run_demo_files(intake)
+        for _ in range(3):  # the pvt__sla sensor ticks: still one message
+            done = check_arrivals(intake.ledger, intake.config, now=utcnow())
+        assert {a.feed.name: a.state for a, _ in done} == {"claims": "missed"}
+        Dispatcher(intake.ledger, intake.config.notify).run_once()
+    finally:
+        services.stop()
+    subjects = [str(email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+                    ["Subject"]) for p in (demo_dir / "mail").glob("*.eml")]
+    assert [s for s in subjects if "sla_missed" in s] == [
+        "[PVT FAILURE] acme/claims -: sla_missed"]
+    cases = [json.loads(p.read_text()) for p in (demo_dir / "salesforce").glob("Case-*.json")]
+    assert sum("sla_missed" in c["Subject"] for c in cases) == 1
+    capsys.readouterr()
+    config = str(demo_dir / "pvt.yaml")
+    assert main(["--config", config, "purge", "--dry-run", "--as-of", "2099-01-01"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("would delete  vault") == 2  # clean and warnings; failing is kept
+    assert "failed: awaiting a replay" in out
+    assert all(p.exists() for p in (intake.config.home / "vault").rglob("*"))
+    intake.close()

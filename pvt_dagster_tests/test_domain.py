@@ -47,7 +47,7 @@ def test_stage_statuses_follow_the_stage_order() -> None:
     assert set(domain.STAGES[1:]) <= set(domain.STATUSES)
     assert set(domain.RULE_SEVERITIES) < set(domain.SEVERITIES)
     assert set(domain.CHECK_PHASES) < set(domain.STAGES)
-    assert set(domain.MESSAGE_STAGES) - set(domain.STAGES) == {"discovery", "job"}
+    assert set(domain.MESSAGE_STAGES) - set(domain.STAGES) == {"discovery", "job", "sla"}
     assert set(domain.PROCESS_STAGES) - set(domain.STAGES) == {"discover", "job"}
 
 

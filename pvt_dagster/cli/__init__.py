@@ -18,6 +18,7 @@ from pvt_dagster.cli import (
     keys_cmd,
     ledger_cmd,
     messages_cmd,
+    purge_cmd,
     push_cmd,
     replay_cmd,
     rules_cmd,
@@ -40,7 +41,8 @@ EXIT_OK, EXIT_BAD, EXIT_USAGE, EXIT_ENV = 0, 1, 2, 3
 
 #: Every command module; each adds its sub-commands in ``register(sub)``.
 COMMANDS = [demo_cmd, config_cmd, files, ledger_cmd, rules_cmd, keys_cmd, replay_cmd, messages_cmd,
-            sources_cmd, holds_cmd, errors_cmd, jobs_cmd, push_cmd, upload_cmd]
+            sources_cmd, holds_cmd, errors_cmd, jobs_cmd, push_cmd, upload_cmd,
+            purge_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,6 +25,7 @@ from pvt_dagster.domain import Severity
 from pvt_dagster.errors import ChannelRejectedError, ChannelUnavailableError, PvtError
 from pvt_dagster.ledger import DeliveryRecord, Ledger, MessageRecord, utcnow
 from pvt_dagster.masking import mask_pii
+from pvt_dagster.sla import SLA_RESOLVED
 
 _LEVELS: dict[Severity, int] = {"critical": logging.CRITICAL, "failure": logging.ERROR,
                                 "warning": logging.WARNING}
@@ -93,6 +94,9 @@ class Dispatcher:
         if message.kind == RESOLVED and message.file_key and "salesforce" not in names and \
                 self.ledger.file_deliveries(message.file_key, "salesforce"):
             names.append("salesforce")  # close the Case its problems opened
+        if message.kind == SLA_RESOLVED and "salesforce" not in names and \
+                self._resolved_cases(message):
+            names.append("salesforce")  # close the Case the miss opened
         keys: dict[str, str] = {}
         for name in names:
             kind = name.partition(":")[0]
@@ -176,14 +180,28 @@ class Dispatcher:
     def _salesforce(self, message: MessageRecord, delivery: DeliveryRecord) -> str:
         if self.cases is None:
             raise ChannelUnavailableError("salesforce: pvt.yaml has no notify.salesforce block")
+        if message.kind == SLA_RESOLVED:
+            return self._close_cases(message, self._resolved_cases(message))
         if message.kind != RESOLVED or not message.file_key:
             return self.cases.upsert_case(delivery.idempotency_key,
                                           case_fields(message, self.notify.ui_base_url))
         earlier = [(m, d) for m, d in self.ledger.file_deliveries(message.file_key, "salesforce")
                    if m.kind != RESOLVED and m.id < message.id]
-        if any(d.status in ("pending", "sending") for _, d in earlier):
-            raise _NotYet("waiting for the file's Case to be opened first")
-        case_ids = sorted({d.external_id for _, d in earlier if d.external_id})
+        return self._close_cases(message, [d for _, d in earlier])
+
+    def _resolved_cases(self, message: MessageRecord) -> list[DeliveryRecord]:
+        """The Salesforce sends of the message an ``sla_resolved`` message resolves."""
+        resolves = message.details.get("resolves")
+        if not isinstance(resolves, int):
+            return []
+        return [d for d in self.ledger.deliveries_of(resolves) if d.channel == "salesforce"]
+
+    def _close_cases(self, message: MessageRecord, earlier: list[DeliveryRecord]) -> str:
+        """Close (or comment on) the Cases ``earlier`` sends opened; wait while one is open."""
+        assert self.cases is not None
+        if any(d.status in ("pending", "sending") for d in earlier):
+            raise _NotYet("waiting for the Case to be opened first")
+        case_ids = sorted({d.external_id for d in earlier if d.external_id})
         comment = resolution_text(message, self.notify.ui_base_url)
         for case_id in case_ids:
             self.cases.resolve_case(case_id, comment)

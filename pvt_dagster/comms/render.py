@@ -123,6 +123,7 @@ def case_fields(message: MessageRecord, ui_base_url: str) -> dict[str, str]:
 
 
 def resolution_text(message: MessageRecord, ui_base_url: str) -> str:
-    """The comment a Case gets when a rerun of its file succeeds."""
-    return mask_pii(f"Resolved: a rerun of {message.file_key} succeeded.\n\n"
-                    + summary_block(message, ui_base_url))
+    """The comment a Case gets when a rerun of its file succeeds (or a late file arrives)."""
+    first = (f"Resolved: {message.text}." if message.kind == "sla_resolved" else
+             f"Resolved: a rerun of {message.file_key} succeeded.")
+    return mask_pii(first + "\n\n" + summary_block(message, ui_base_url))

@@ -16,6 +16,7 @@ from simple_salesforce.api import Salesforce  # the package re-exports it withou
 from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
 
 from pvt_dagster.config import SalesforceConfig
+from pvt_dagster.domain import SLA_MESSAGE_KINDS
 from pvt_dagster.errors import ChannelRejectedError, ChannelUnavailableError, ConfigError
 from pvt_dagster.ledger import MessageRecord
 
@@ -23,9 +24,11 @@ _FOR_GOOD = {300, 400, 404}
 
 
 def external_id(message: MessageRecord) -> str:
-    """The Case's external id: one per file (or client and feed) and problem kind."""
+    """The Case's external id: one per file (or client, feed and day) and problem kind."""
+    day = message.details.get("day") if message.kind in SLA_MESSAGE_KINDS else None
     parts = [message.client or "-", message.feed or "-",
-             message.file_key.rsplit("/", 1)[-1] if message.file_key else "-", message.kind]
+             message.file_key.rsplit("/", 1)[-1] if message.file_key else
+             str(day) if day else "-", message.kind]
     value = "~".join(parts)
     if len(value) > 255 or any(not (c.isalnum() or c in "._-~") for c in value):
         value = "pvt~" + hashlib.sha256(value.encode()).hexdigest()

@@ -64,6 +64,7 @@ from pvt_dagster.config.push import (
     PushUser,
 )
 from pvt_dagster.config.sizes import parse_size
+from pvt_dagster.config.sla import WEEKDAYS, ExpectConfig, RetentionConfig, Weekday
 from pvt_dagster.config.sources import (
     SUPPORTED_SOURCE_KINDS,
     AfterTransfer,
@@ -90,6 +91,7 @@ __all__ = [
     "SIMPLE_SCRUB_ACTIONS",
     "SUPPORTED_DELIVERY_KINDS",
     "SUPPORTED_SOURCE_KINDS",
+    "WEEKDAYS",
     "AfterTransfer",
     "Archive",
     "ClientConfig",
@@ -103,6 +105,7 @@ __all__ = [
     "DeliveryTarget",
     "EmailConfig",
     "ExcelFormat",
+    "ExpectConfig",
     "FeedConfig",
     "FeedRef",
     "FileFormat",
@@ -134,6 +137,7 @@ __all__ = [
     "PushUser",
     "PvtConfig",
     "RecoveryConfig",
+    "RetentionConfig",
     "Route",
     "RouteMatch",
     "RuleConfig",
@@ -149,6 +153,7 @@ __all__ = [
     "SourceConfig",
     "TableTarget",
     "TransferConfig",
+    "Weekday",
     "parse_after_transfer",
 ]
 
@@ -217,6 +222,7 @@ class FeedConfig(Model):
     deliver: list[DeliveryTarget] = Field(default_factory=list)
     allow_duplicates: bool = False
     max_consecutive_failures: int | None = Field(default=None, ge=1)  # default: the client's
+    expect: ExpectConfig | None = None  # arrival SLA: see config/sla.py
 
 
 class ClientConfig(Model):
@@ -231,6 +237,7 @@ class ClientConfig(Model):
     feeds: dict[Name, FeedConfig] = Field(default_factory=dict)
     jobs: dict[Name, JobConfig] = Field(default_factory=dict)  # see config/jobs.py
     push: ClientPush = Field(default_factory=ClientPush)  # who may upload to push sources
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)  # see config/sla.py
 
     @model_validator(mode="after")
     def _references(self) -> ClientConfig:

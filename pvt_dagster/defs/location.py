@@ -18,12 +18,15 @@ from pvt_dagster.defs.processing import (
 )
 from pvt_dagster.defs.processing_sensors import build_job_sensor
 from pvt_dagster.defs.resources import PvtIntakeResource
+from pvt_dagster.defs.retention import build_purge_schedule, purge_job
 from pvt_dagster.defs.sensors import build_discovery_sensor
+from pvt_dagster.defs.sla import build_freshness_checks, build_freshness_sensor, build_sla_sensor
 
 
 def build_location(config: PvtConfig) -> dg.Definitions:
     """Every feed's assets and job, one discovery sensor per source, every processing job's
-    asset, job and sensor, and the messaging sensors."""
+    asset, job and sensor, the messaging sensors, the arrival SLAs' freshness checks and
+    sensors, and the daily purge when a client sets retention."""
     assert config.path is not None, "the loader sets the config path"
     resources = {"pvt": PvtIntakeResource(config_path=str(config.path)),
                  OUTPUTS_IO_MANAGER: JobOutputsIOManager()}
@@ -49,6 +52,14 @@ def build_location(config: PvtConfig) -> dg.Definitions:
     sensors.append(build_dispatch_sensor(config.notify.dispatch_seconds))
     if jobs:
         sensors.append(build_run_failure_sensor(list(jobs.values())))
-    release = [release_hold_job] if jobs else []  # operations: release a feed on hold
-    return dg.Definitions(assets=assets, jobs=[*jobs.values(), *processing, *release],
-                          sensors=sensors, resources=resources)
+    operations = [release_hold_job] if jobs else []  # release a feed on hold
+    checks = build_freshness_checks(config.feeds(), config.timezone)  # arrival SLAs
+    if checks:
+        sensors += [build_freshness_sensor(checks), build_sla_sensor()]
+    schedules: list[dg.ScheduleDefinition] = []
+    if any(c.retention.is_set for c in config.clients.values()):
+        schedules.append(build_purge_schedule(config.timezone))
+        operations.append(purge_job)
+    return dg.Definitions(assets=assets, asset_checks=checks,
+                          jobs=[*jobs.values(), *processing, *operations],
+                          sensors=sensors, schedules=schedules, resources=resources)

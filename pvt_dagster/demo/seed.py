@@ -1,8 +1,9 @@
-"""``pvt demo``: a demo config (a members feed, a chain of two processing jobs after it, and a
-push source for uploads), a key pair, three PGP-encrypted member files (one clean, one with
-warnings only, one with a failing rule), a Salesforce token and a TLS certificate for the
-demo's local stand-ins, and a push user (password and hash) and token for its upload API,
-written once into a folder. All data is made up."""
+"""``pvt demo``: a demo config (a members feed, a chain of two processing jobs after it, a
+push source for uploads, a claims feed whose arrival SLA is missed, and a retention block), a
+key pair, three PGP-encrypted member files (one clean, one with warnings only, one with a
+failing rule), a Salesforce token and a TLS certificate for the demo's local stand-ins, and a
+push user (password and hash) and token for its upload API, written once into a folder. All
+data is made up."""
 
 from __future__ import annotations
 
@@ -89,6 +90,10 @@ clients:
         acme_uploader: {password_hash: {file: secrets/push_user.hash}}   # `pvt push hash`
         acme_robot: {token: {file: secrets/push.token}}                   # a bearer token
     polling: {interval_seconds: 5, quiesce_seconds: 4}
+    # Retention (`pvt purge`, and the daily pvt__purge schedule): how long final files keep
+    # their vault copy, work files and daily CSVs; null keeps them. Running, held and failed
+    # files are never touched. Preview: `pvt purge --dry-run --as-of 2027-03-01`.
+    retention: {vault_days: 90, work_days: 14, outputs_days: 365}
     feeds:
       members:
         source: dropbox
@@ -124,6 +129,16 @@ clients:
         decrypt: none
         constraints: {max_bytes: 50MB}
         columns: *member_columns
+        deliver:
+          - {kind: daily_csv, dir: out/acme}
+      claims:                         # never gets a file in the demo: its SLA is missed
+        source: dropbox
+        pattern: "claims_*.csv"
+        decrypt: none
+        # Arrival SLA: a file by 00:01 (timezone above) every day, or an sla_missed message
+        # (severity failure: an email and a Case) and a failed freshness check in the UI.
+        expect: {by: "00:01", days: [mon, tue, wed, thu, fri, sat, sun]}
+        columns: {claim_id: {required: true, pii: false}}
         deliver:
           - {kind: daily_csv, dir: out/acme}
     # Processing jobs (README "Processing jobs"): derived datasets built from delivered rows.

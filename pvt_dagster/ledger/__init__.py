@@ -23,13 +23,15 @@ from pvt_dagster.ledger.records import (
     ScrubChangeInput,
     ScrubChangeRecord,
 )
+from pvt_dagster.ledger.retention import PURGE_ACTION, OutputState
 from pvt_dagster.ledger.store import Ledger
-from pvt_dagster.ledger.timeutil import utcnow
+from pvt_dagster.ledger.timeutil import ensure_utc, utcnow
 from pvt_dagster.ledger.tracking import ErrorRecord, HoldRecord, ProcessRunRecord
 
 __all__ = [
     "GENESIS",
     "PHASES",
+    "PURGE_ACTION",
     "UNMATCHED_FEED",
     "ChainProblem",
     "CheckResultInput",
@@ -47,11 +49,13 @@ __all__ = [
     "ObservationRecord",
     "OperatorActionRecord",
     "OutputRecord",
+    "OutputState",
     "ProcessRunRecord",
     "PushRefusalRecord",
     "ScrubChangeInput",
     "ScrubChangeRecord",
     "canonical_json",
+    "ensure_utc",
     "event_hash",
     "key_slug",
     "make_file_key",

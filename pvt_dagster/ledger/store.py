@@ -11,11 +11,12 @@ from pvt_dagster.ledger.jobs import JobsMixin
 from pvt_dagster.ledger.observations import ObservationsMixin
 from pvt_dagster.ledger.outbox import OutboxMixin
 from pvt_dagster.ledger.push import PushMixin
+from pvt_dagster.ledger.retention import RetentionMixin
 from pvt_dagster.ledger.tracking import TrackingMixin
 
 
 class Ledger(FilesMixin, EventsMixin, ChecksMixin, OutboxMixin, ObservationsMixin,
-             TrackingMixin, JobsMixin, PushMixin):
+             TrackingMixin, JobsMixin, PushMixin, RetentionMixin):
     """The authoritative record: files, manifest chains, checks, scrubs, messages, actions,
     the outputs of processing jobs and refused uploads."""
 

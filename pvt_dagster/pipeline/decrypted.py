@@ -12,7 +12,7 @@ from pvt_dagster.ledger import FileRecord
 from pvt_dagster.pipeline.intake import Intake
 from pvt_dagster.pipeline.progress import mark_done
 from pvt_dagster.pipeline.recording import EventDraft, recorded_stage
-from pvt_dagster.pipeline.stage_guard import require_stage
+from pvt_dagster.pipeline.stage_guard import refuse_purged, require_stage
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,8 @@ def run_decrypted(intake: Intake, key: str, *, run_id: str) -> DecryptedResult:
     feed = intake.feed_of(record)
     decrypt = feed.config.decrypt
     src, dst = intake.layout.vault_path(key), intake.layout.decrypted_path(key)
+    if not src.exists():
+        refuse_purged(intake, key)
     action = "copy_plain" if decrypt == "none" else "decrypt"
     with recorded_stage(ledger, key, stage="decrypted", action=action, run_id=run_id) as draft:
         draft.input_sha256 = record.raw_sha256

@@ -24,6 +24,7 @@ from pvt_dagster.ledger import FileRecord, Ledger
 from pvt_dagster.pipeline.intake import Intake
 from pvt_dagster.pipeline.outcomes import Refused, Waiting
 from pvt_dagster.pipeline.recording import EventDraft, recorded_stage, utcnow
+from pvt_dagster.pipeline.stage_guard import refuse_purged
 from pvt_dagster.polling import DISAPPEARED
 from pvt_dagster.sources import RemoteEntry, Source
 from pvt_dagster.transport import (
@@ -86,6 +87,8 @@ def run_raw(intake: Intake, key: str, *, run_id: str,
         return Refused(f"{key} was rejected: {record.error}")
     if record.raw_sha256 and vault.exists():
         return _reverify(intake, record, run_id)
+    if record.raw_sha256:
+        refuse_purged(intake, key)  # its bytes are gone on purpose: never fetched again
     feed = intake.feed_of(record)
     policy = intake.source_config_of(record).after_transfer
     return _receive(intake, record, policy, feed.client_config.transfer, sleep, on_attempt,

@@ -18,6 +18,7 @@ from pvt_dagster.errors import (
 )
 from pvt_dagster.pipeline.intake import INGEST_SOURCE, Intake, handed_over
 from pvt_dagster.pipeline.recording import utcnow
+from pvt_dagster.pipeline.stage_guard import refuse_purged
 from pvt_dagster.polling import constraint_violation
 from pvt_dagster.tracking import active_hold
 from pvt_dagster.transport import sha256_file
@@ -66,6 +67,7 @@ def prepare_replay(intake: Intake, key: str, *, from_stage: Stage = "decrypted",
     feed = intake.feed_of(record)
     if record.status == "rejected":
         raise UsageError(f"{key} was rejected ({record.error}); there is nothing to replay")
+    refuse_purged(intake, key)
     forced = check_hold(intake, feed, force=force, user=user, target=key)
     if from_stage != "raw":
         if not record.raw_sha256:

@@ -26,15 +26,24 @@ def output_path(intake: Intake, key: str, output: OutputRecord) -> Path:
     return default
 
 
+def purged_outputs(intake: Intake) -> set[tuple[str, Stage]]:
+    """(file key, stage) of the vault copies and work outputs deleted under retention since
+    they were last written (``pvt purge``): gone on purpose, so not missing."""
+    return {(s.key, s.stage) for s in intake.ledger.output_states()
+            if s.purged_at is not None and s.stage in LABELS}
+
+
 def verify_files(intake: Intake, *,
                  progress: Callable[[int, int], None] | None = None) -> tuple[int, list[str]]:
-    """(files checked, problems): one line per missing or changed file, naming the file key."""
+    """(files checked, problems): one line per missing or changed file, naming the file key
+    (outputs purged under retention are not looked for)."""
     outputs = intake.ledger.latest_outputs(LABELS)
+    purged = purged_outputs(intake)
     problems: list[str] = []
     for done, (key, by_stage) in enumerate(sorted(outputs.items()), start=1):
         for stage in LABELS:
             output = by_stage.get(stage)
-            if output is None:
+            if output is None or (key, stage) in purged:
                 continue
             path = output_path(intake, key, output)
             label = f"file {key}: {LABELS[stage]} {intake.layout.relative(path)}"

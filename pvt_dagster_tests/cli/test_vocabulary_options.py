@@ -56,4 +56,4 @@ def test_config_check_names_the_stages_a_route_may_match(tmp_path: Path) -> None
                     + MINIMAL)
     errors = [str(e) for e in check_config(path).errors]
     assert errors == [f"{path}:3: notify.routes[0].match.stage: must be 'raw', 'decrypted', "
-                      "'validated', 'scrubbed', 'delivered', 'discovery' or 'job'"]
+                      "'validated', 'scrubbed', 'delivered', 'discovery', 'job' or 'sla'"]
