@@ -85,6 +85,7 @@ from pvt_dagster.config.sources import (
 from pvt_dagster.config.yamlsource import KeyPath
 
 __all__ = [
+    "DEFAULT_MAX_BYTES",
     "IDENTIFIER",
     "OPTION_SCRUB_ACTIONS",
     "SIMPLE_SCRUB_ACTIONS",
@@ -152,8 +153,14 @@ __all__ = [
     "parse_after_transfer",
 ]
 
+#: ``max_bytes`` when neither the feed nor its client sets one: 2 GiB. A source that lies about
+#: a file's size, or a file that grows, can never fill the disk.
+DEFAULT_MAX_BYTES = 2 * 1024**3
+
+
 class Constraints(Model):
-    """Per-client or per-feed limits on what a source may deliver."""
+    """Per-client or per-feed limits on what a source may deliver (``max_bytes`` unset means
+    DEFAULT_MAX_BYTES once a feed's constraints are resolved)."""
 
     max_bytes: Size | None = None
     min_bytes: Size | None = None
@@ -247,8 +254,11 @@ class ClientConfig(Model):
         return self
 
     def feed_constraints(self, feed: FeedConfig) -> Constraints:
-        """The feed's constraints with the client's as defaults."""
-        return feed.constraints.merged_over(self.constraints)
+        """The feed's constraints with the client's as defaults (and DEFAULT_MAX_BYTES)."""
+        merged = feed.constraints.merged_over(self.constraints)
+        if merged.max_bytes is None:
+            merged = merged.model_copy(update={"max_bytes": DEFAULT_MAX_BYTES})
+        return merged
 
 
 class LedgerConfig(Model):
