@@ -49,7 +49,7 @@ from pvt_dagster.errors import (
     SourceEntryGoneError,
     SourceError,
 )
-from pvt_dagster.sources.base import BaseSource, RemoteEntry
+from pvt_dagster.sources.base import BaseSource, RemoteEntry, name_problem, unsafe_entry
 from pvt_dagster.sources.streams import ChunkStream
 
 CHUNK = 1024 * 1024
@@ -173,6 +173,9 @@ class PullApiSource(BaseSource[HttpSource]):
         except ValueError as exc:
             raise SourceError(f"{self.label}: package #{index} of the list breaks the "
                               f"API contract: {exc}") from exc
+        problem = name_problem(name) or name_problem(str(ident))
+        if problem is not None:  # refused and recorded; the listing goes on
+            return unsafe_entry(str(ident), name, problem)
         return RemoteEntry(path=str(ident), name=name, size=size, mtime=mtime,
                            etag=etag if isinstance(etag, str) else None)
 

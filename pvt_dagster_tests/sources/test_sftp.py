@@ -12,6 +12,7 @@ from pvt_dagster.cli import main
 from pvt_dagster.config.models import SecretRef, SftpSource
 from pvt_dagster.errors import ServerIdentityError, SourceAuthError, SourceEntryGoneError
 from pvt_dagster.pipeline import Intake
+from pvt_dagster.sources import sftp as sftp_module
 from pvt_dagster.sources.sftp import SftpFolderSource
 from pvt_dagster.transport import receive
 from pvt_dagster_tests.support.servers.sshd import REMOTE_ROOT, USER, SshServer, keygen
@@ -27,7 +28,8 @@ def source(server: SshServer, **changes: object) -> SftpFolderSource:
     return SftpFolderSource("drop", SftpSource(**fields))  # type: ignore[arg-type]
 
 
-def test_lists_recursively_with_one_listdir_per_folder(sshd: SshServer) -> None:
+def test_lists_recursively_with_one_listdir_per_folder(sshd: SshServer,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     sshd.put("a.csv", b"alpha")
     sshd.put("sub/b.csv", b"beta")
     sshd.put("sub/deeper/c.csv", b"gamma")
@@ -35,9 +37,9 @@ def test_lists_recursively_with_one_listdir_per_folder(sshd: SshServer) -> None:
     (sshd.upload / "link.csv").symlink_to(sshd.upload / "a.csv")
     src = source(sshd, recursive=True)
     calls: list[str] = []
-    sftp = src.sftp()
-    real = sftp.listdir_attr
-    sftp.listdir_attr = lambda path=".": calls.append(path) or real(path)  # type: ignore[method-assign]
+    real = sftp_module.listdir_attr
+    monkeypatch.setattr(sftp_module, "listdir_attr",
+                        lambda sftp, path: calls.append(path) or real(sftp, path))
     try:
         entries = {e.path: e for e in src.list_entries()}
     finally:
