@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from pvt_dagster.config.base import Model, SecretRef
+from pvt_dagster.config.push import is_loopback
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,16 @@ class FtpSource(SourceBase):
     password: SecretRef | None = None
     ca_bundle: Path | None = None               # ftps: PEM of a private CA (else system CAs)
     timeout_seconds: float = Field(default=30, gt=0)
+    allow_insecure: bool = False                # plain ftp to a host that is not loopback
+
+    @model_validator(mode="after")
+    def _plain_only_on_loopback(self) -> FtpSource:
+        if self.kind == "ftp" and not self.allow_insecure and not is_loopback(self.host):
+            raise ValueError(
+                f"kind: ftp sends the password and the files in clear, so it is only for a "
+                f"loopback host (127.0.0.1, ::1, localhost), not {self.host!r}: use kind: ftps, "
+                "or set allow_insecure: true to accept the risk")
+        return self
 
 
 class _NoPath(SourceBase):
