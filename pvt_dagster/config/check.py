@@ -112,6 +112,11 @@ def _check_clients(config: PvtConfig, report: ConfigReport) -> None:
                             "no feed uses this source: every file in it will be unmatched")
             if getattr(source, "allow_insecure", False):
                 report.warn((*at, "sources", name, "allow_insecure"), INSECURE)
+            if source.kind == "imap" and not getattr(source, "require_signature", True):
+                report.warn((*at, "sources", name, "require_signature"),
+                            "require_signature: false: any mail whose From header matches is "
+                            "taken in, and a From header is easy to forge; list "
+                            "trusted_signers and have the client sign its files")
         first: dict[tuple[str, str], str] = {}
         for name, feed in client.feeds.items():
             feed_at = (*at, "feeds", name)

@@ -247,6 +247,14 @@ class ClientConfig(Model):
             (("feeds", name, "source"), f"source '{feed.source}' is not declared in this client")
             for name, feed in self.feeds.items() if feed.source not in self.sources]
         issues += job_graph_issues(self.feeds, self.jobs)
+        issues += [
+            (("feeds", name, "decrypt"),
+             f"source '{feed.source}' (imap) requires signed attachments, and a decrypt: none "
+             "feed cannot check a signature: give the feed a decrypt key (signed, encrypted "
+             "files), or set require_signature: false on the source")
+            for name, feed in self.feeds.items()
+            if feed.decrypt == "none" and feed.source in self.sources
+            and getattr(self.sources[feed.source], "required_signers", None) is not None]
         if issues:
             text = "; ".join(message for _path, message in issues)
             raise PydanticCustomError("client_references", "{text}",
