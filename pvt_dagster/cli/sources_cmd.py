@@ -40,14 +40,16 @@ def _interactive() -> bool:
         return False
 
 
-def _confirm(qualified: str) -> Callable[[str, str, str], bool]:
-    """The confirmation of a new key: a y/N question on a terminal, else a UsageError."""
+def _confirm(qualified: str, asked: list[str]) -> Callable[[str, str, str], bool]:
+    """The confirmation of a new key: a y/N question on a terminal (noted in ``asked``), else
+    a UsageError."""
     def confirm(entry: str, key_type: str, fingerprint: str) -> bool:
         if not _interactive():
             raise UsageError(
                 f"{entry} offers host key {key_type} {fingerprint}; nothing recorded: without "
                 "a terminal to confirm it, check the fingerprint with the server's owner and "
                 f"run: pvt sources trust {qualified} --fingerprint {fingerprint}")
+        asked.append(fingerprint)
         print(f"{entry} offers host key {key_type} {fingerprint}")
         print("Check this fingerprint with the server's owner before you trust it.")
         try:
@@ -62,10 +64,12 @@ def cmd_sources_trust(intake: Intake, args: argparse.Namespace) -> int:
     """Fetch the server's host key, show its fingerprint, and record it in known_hosts once
     ``--fingerprint`` matches or the operator confirms it at a terminal."""
     client, name, config = _sftp_source(intake, args.source)
+    asked: list[str] = []
     outcome = trust_host_key(config.host, config.port, config.known_hosts,
                              timeout=config.timeout_seconds, replace=args.replace, name=name,
-                             expect=args.fingerprint, confirm=_confirm(args.source))
-    print(f"{outcome.entry} offers host key {outcome.key_type} {outcome.fingerprint}")
+                             expect=args.fingerprint, confirm=_confirm(args.source, asked))
+    if not asked:  # the question showed it already
+        print(f"{outcome.entry} offers host key {outcome.key_type} {outcome.fingerprint}")
     if outcome.status == "already trusted":
         print(f"already trusted in {config.known_hosts}; nothing changed")
         return 0
