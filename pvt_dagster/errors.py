@@ -21,6 +21,7 @@ so that callers, the ledger and the Dagster UI see one readable line without PII
     ├── TransportError              moving bytes into the vault failed
     │   ├── SourceChangedError      the file changed while it was being copied
     │   ├── SizeMismatchError       the copied size differs from the source size
+    │   ├── SizeLimitError          the source sent more than it listed or than max_bytes
     │   └── VaultConflictError      different bytes under an existing vault name (write-once)
     ├── VaultIntegrityError         a stored file no longer matches its recorded sha256
     ├── BytesPurgedError            a file's bytes were deleted under retention; no replay
@@ -151,6 +152,11 @@ class SourceChangedError(TransportError):
 
 class SizeMismatchError(TransportError):
     """The number of bytes copied differs from the size the source reported."""
+
+
+class SizeLimitError(TransportError):
+    """The source sent more bytes than it listed, or more than ``max_bytes``: the copy was
+    stopped at the limit and discarded (a lying or runaway source never fills the disk)."""
 
 
 class VaultConflictError(TransportError):

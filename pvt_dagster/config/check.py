@@ -79,6 +79,10 @@ def check_config_file(path: str | Path | None = None) -> ConfigReport:
     return report
 
 
+INSECURE = ("allow_insecure: true: passwords and data cross the network in clear; use TLS "
+            "(ftps; starttls or ssl) or a loopback host")
+
+
 def _order(issue: ConfigIssue) -> tuple[int, str]:
     return issue.line or 0, issue.key
 
@@ -106,6 +110,13 @@ def _check_clients(config: PvtConfig, report: ConfigReport) -> None:
             if name not in used:
                 report.warn((*at, "sources", name),
                             "no feed uses this source: every file in it will be unmatched")
+            if getattr(source, "allow_insecure", False):
+                report.warn((*at, "sources", name, "allow_insecure"), INSECURE)
+            if source.kind == "imap" and not getattr(source, "require_signature", True):
+                report.warn((*at, "sources", name, "require_signature"),
+                            "require_signature: false: any mail whose From header matches is "
+                            "taken in, and a From header is easy to forge; list "
+                            "trusted_signers and have the client sign its files")
         first: dict[tuple[str, str], str] = {}
         for name, feed in client.feeds.items():
             feed_at = (*at, "feeds", name)

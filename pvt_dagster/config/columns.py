@@ -13,7 +13,13 @@ from pydantic import (
 )
 
 from pvt_dagster.config.base import Model, SecretRef
+from pvt_dagster.config.sizes import parse_size
 from pvt_dagster.domain import RuleSeverity
+
+#: The longest line a text format reads (``max_line_bytes``): a file with no line breaks, or
+#: one enormous field, is a clear ParseError at bounded memory, never read whole.
+DEFAULT_MAX_LINE_BYTES = 1024 * 1024
+LineBytes = Annotated[int, BeforeValidator(parse_size), Field(ge=1)]
 
 
 class CsvFormat(Model):
@@ -24,6 +30,7 @@ class CsvFormat(Model):
     quotechar: str = '"'
     encoding: str = "utf-8"
     header: bool = True
+    max_line_bytes: LineBytes = DEFAULT_MAX_LINE_BYTES
 
     @field_validator("delimiter", "quotechar")
     @classmethod
@@ -64,6 +71,7 @@ class FixedWidthFormat(Model):
     encoding: str = "utf-8"
     header: bool = False  # skip the first line (a title or header line)
     strip: bool = True  # strip the padding spaces of each field
+    max_line_bytes: LineBytes = DEFAULT_MAX_LINE_BYTES
     columns: list[FixedColumn] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -18,6 +18,21 @@ DEFAULT_MAX_RATIO = 100.0  # plaintext bytes per encrypted byte
 _FINGERPRINT = re.compile(r"^(?:[0-9A-F]{40}|[0-9A-F]{64})$")
 
 
+def fingerprints(value: Any) -> Any:
+    """A list of OpenPGP fingerprints normalised (upper case, no spaces or ``0x``); ValueError
+    for an item that is not a full fingerprint (40 or 64 hex digits)."""
+    if not isinstance(value, list):
+        return value
+    cleaned = []
+    for item in value:
+        text = str(item).replace(" ", "").upper().removeprefix("0X")
+        if not _FINGERPRINT.match(text):
+            raise ValueError(f"trusted signer {item!r} is not a full fingerprint "
+                             "(40 or 64 hex digits)")
+        cleaned.append(text)
+    return cleaned
+
+
 class KeyRule(Model):
     """One entry of ``decrypt.keys``: files whose name matches ``pattern`` use ``key``."""
 
@@ -61,16 +76,7 @@ class DecryptConfig(Model):
     @field_validator("trusted_signers", mode="before")
     @classmethod
     def _fingerprints(cls, value: Any) -> Any:
-        if not isinstance(value, list):
-            return value
-        cleaned = []
-        for item in value:
-            text = str(item).replace(" ", "").upper().removeprefix("0X")
-            if not _FINGERPRINT.match(text):
-                raise ValueError(f"trusted signer {item!r} is not a full fingerprint "
-                                 "(40 or 64 hex digits)")
-            cleaned.append(text)
-        return cleaned
+        return fingerprints(value)
 
     @model_validator(mode="after")
     def _one_way_to_choose(self) -> DecryptConfig:

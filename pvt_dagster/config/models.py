@@ -86,6 +86,7 @@ from pvt_dagster.config.sources import (
 from pvt_dagster.config.yamlsource import KeyPath
 
 __all__ = [
+    "DEFAULT_MAX_BYTES",
     "IDENTIFIER",
     "OPTION_SCRUB_ACTIONS",
     "SIMPLE_SCRUB_ACTIONS",
@@ -157,8 +158,14 @@ __all__ = [
     "parse_after_transfer",
 ]
 
+#: ``max_bytes`` when neither the feed nor its client sets one: 2 GiB. A source that lies about
+#: a file's size, or a file that grows, can never fill the disk.
+DEFAULT_MAX_BYTES = 2 * 1024**3
+
+
 class Constraints(Model):
-    """Per-client or per-feed limits on what a source may deliver."""
+    """Per-client or per-feed limits on what a source may deliver (``max_bytes`` unset means
+    DEFAULT_MAX_BYTES once a feed's constraints are resolved)."""
 
     max_bytes: Size | None = None
     min_bytes: Size | None = None
@@ -247,6 +254,14 @@ class ClientConfig(Model):
             (("feeds", name, "source"), f"source '{feed.source}' is not declared in this client")
             for name, feed in self.feeds.items() if feed.source not in self.sources]
         issues += job_graph_issues(self.feeds, self.jobs)
+        issues += [
+            (("feeds", name, "decrypt"),
+             f"source '{feed.source}' (imap) requires signed attachments, and a decrypt: none "
+             "feed cannot check a signature: give the feed a decrypt key (signed, encrypted "
+             "files), or set require_signature: false on the source")
+            for name, feed in self.feeds.items()
+            if feed.decrypt == "none" and feed.source in self.sources
+            and getattr(self.sources[feed.source], "required_signers", None) is not None]
         if issues:
             text = "; ".join(message for _path, message in issues)
             raise PydanticCustomError("client_references", "{text}",
@@ -254,8 +269,11 @@ class ClientConfig(Model):
         return self
 
     def feed_constraints(self, feed: FeedConfig) -> Constraints:
-        """The feed's constraints with the client's as defaults."""
-        return feed.constraints.merged_over(self.constraints)
+        """The feed's constraints with the client's as defaults (and DEFAULT_MAX_BYTES)."""
+        merged = feed.constraints.merged_over(self.constraints)
+        if merged.max_bytes is None:
+            merged = merged.model_copy(update={"max_bytes": DEFAULT_MAX_BYTES})
+        return merged
 
 
 class LedgerConfig(Model):

@@ -6,9 +6,10 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from pvt_dagster.config.base import Model, SecretRef
+from pvt_dagster.config.push import is_loopback
 from pvt_dagster.domain import MessageStage, Severity
 
 #: Channel names a route may send to; ``email:`` and ``digest:`` take an address.
@@ -49,6 +50,16 @@ class EmailConfig(Model):
     password: SecretRef | None = None
     ca_bundle: Path | None = None  # a PEM file for a private CA (starttls and ssl)
     timeout_seconds: float = Field(default=30, gt=0)
+    allow_insecure: bool = False  # security: none to a relay that is not loopback
+
+    @model_validator(mode="after")
+    def _plain_only_on_loopback(self) -> EmailConfig:
+        if self.security == "none" and not self.allow_insecure and not is_loopback(self.host):
+            raise ValueError(
+                f"security: none sends messages (and any password) in clear, so it is only "
+                f"for a loopback relay (127.0.0.1, ::1, localhost), not {self.host!r}: use "
+                "starttls or ssl, or set allow_insecure: true to accept the risk")
+        return self
 
 
 class SalesforceConfig(Model):

@@ -23,6 +23,10 @@ def check_notify(config: PvtConfig, report: ConfigReport) -> None:
     """Add every problem of the ``notify`` block to ``report`` (with its line)."""
     notify, at = config.notify, ("notify",)
     email, sf = notify.email, notify.salesforce
+    if email is not None and email.allow_insecure:
+        from pvt_dagster.config.check import INSECURE
+
+        report.warn((*at, "email", "allow_insecure"), INSECURE)
     if email is not None and not is_address(email.sender):
         report.error((*at, "email", "sender"), f"'{email.sender}' is not an email address")
     if sf is not None and sf.session_id is None and None in (sf.token_url, sf.client_id,

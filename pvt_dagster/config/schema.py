@@ -53,8 +53,15 @@ def config_json_schema() -> dict[str, Any]:
     schema["properties"].pop("path", None)  # set by the loader, not written by users
     defs = schema["$defs"]
     constraints = defs["Constraints"]["properties"]
-    constraints["max_bytes"] = _size_schema(0)
+    constraints["max_bytes"] = {
+        **_size_schema(0),
+        "description": "the largest file taken; unset: 2GiB. A transfer stops as soon as it "
+                       "passes the smaller of this and the listed size."}
     constraints["min_bytes"] = _size_schema(0)
+    for text_format in ("CsvFormat", "FixedWidthFormat"):
+        defs[text_format]["properties"]["max_line_bytes"] = {
+            "anyOf": _size_schema(1)["anyOf"][:2], "default": "1MiB",
+            "description": "the longest line read; a longer one is a parse error"}
     defs["ScrubStep"] = _scrub_schema(defs)
     secret = defs["SecretRef"]
     secret["minProperties"] = 1

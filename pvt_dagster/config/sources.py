@@ -17,6 +17,8 @@ from pydantic import (
 )
 
 from pvt_dagster.config.base import Model, SecretRef
+from pvt_dagster.config.decrypt import fingerprints
+from pvt_dagster.config.push import is_loopback
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,16 @@ class FtpSource(SourceBase):
     password: SecretRef | None = None
     ca_bundle: Path | None = None               # ftps: PEM of a private CA (else system CAs)
     timeout_seconds: float = Field(default=30, gt=0)
+    allow_insecure: bool = False                # plain ftp to a host that is not loopback
+
+    @model_validator(mode="after")
+    def _plain_only_on_loopback(self) -> FtpSource:
+        if self.kind == "ftp" and not self.allow_insecure and not is_loopback(self.host):
+            raise ValueError(
+                f"kind: ftp sends the password and the files in clear, so it is only for a "
+                f"loopback host (127.0.0.1, ::1, localhost), not {self.host!r}: use kind: ftps, "
+                "or set allow_insecure: true to accept the risk")
+        return self
 
 
 class _NoPath(SourceBase):
@@ -211,6 +223,15 @@ class ImapSource(_NoPath):
     sender: str | None = None                   # server-side SEARCH FROM (substring)
     subject: str | None = None                  # server-side SEARCH SUBJECT (substring)
     timeout_seconds: float = Field(default=30, gt=0)
+    # A From header is easy to forge: by default every attachment must be PGP-signed by one
+    # of these keys (checked when it is decrypted), unless require_signature: false.
+    require_signature: bool = True
+    trusted_signers: list[str] = Field(default_factory=list)
+
+    @field_validator("trusted_signers", mode="before")
+    @classmethod
+    def _fingerprints(cls, value: Any) -> Any:
+        return fingerprints(value)
 
     @field_validator("after_transfer", mode="before")
     @classmethod
@@ -229,7 +250,18 @@ class ImapSource(_NoPath):
     def _plain_only_on_loopback(self) -> ImapSource:
         if self.security == "none" and self.host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("security: none (no TLS) is only for a server on 127.0.0.1")
+        if self.require_signature and not self.trusted_signers:
+            raise ValueError(
+                "an imap source takes only PGP-signed attachments by default (a From header "
+                "is easy to forge): list the fingerprints of the keys that sign them in "
+                "trusted_signers: [FINGERPRINT, ...], or set require_signature: false to "
+                "accept unsigned mail")
         return self
+
+    @property
+    def required_signers(self) -> list[str] | None:
+        """The fingerprints one of which must sign every attachment, or None (opted out)."""
+        return self.trusted_signers if self.require_signature else None
 
 
 class HttpSource(_NoPath):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pvt_dagster.config import FeedRef
+from pvt_dagster.config import FeedRef, ImapSource
 from pvt_dagster.decrypt.decryptor import (
     Decrypted,
     Limits,
@@ -22,17 +22,33 @@ from pvt_dagster.errors import (
     EncryptedOnPlainFeedError,
     KeystoreError,
     NotEncryptedError,
+    SignatureError,
 )
 
 
 def copy_for_plain_feed(feed: FeedRef, name: str, src: Path, dst: Path) -> Decrypted:
     """``src`` (a file called ``name``) copied into ``dst`` for a ``decrypt: none`` feed;
     EncryptedOnPlainFeedError if it is PGP data."""
+    if required_signers(feed) is not None:
+        raise SignatureError(f"{name} cannot be checked for the signature its source "
+                             f"{feed.config.source} requires: feed {feed.qualified_name} "
+                             "declares decrypt: none")
     if looks_like_pgp(src):
         raise EncryptedOnPlainFeedError(
             f"{name} is PGP-encrypted, but feed {feed.qualified_name} declares "
             "decrypt: none (give the feed a decrypt.key, or ask the client for plain files)")
     return copy_plain(src, dst)
+
+
+def required_signers(feed: FeedRef) -> list[str] | None:
+    """Fingerprints one of which must sign the feed's files, or None: the feed's own
+    ``trusted_signers`` (with ``require_signature``), and those of an imap source that requires
+    signed attachments (the default). With both, the feed's own list is the one that counts."""
+    decrypt = feed.config.decrypt
+    if decrypt != "none" and decrypt.require_signature:
+        return decrypt.trusted_signers
+    source = feed.client_config.sources.get(feed.config.source)
+    return source.required_signers if isinstance(source, ImapSource) else None
 
 
 def decrypt_for_feed(keystore: Keystore, feed: FeedRef, name: str, src: Path, dst: Path, *,
@@ -61,8 +77,7 @@ def decrypt_for_feed(keystore: Keystore, feed: FeedRef, name: str, src: Path, ds
                             f"{exc}") from exc
     out = decrypt_file(keystore, src, dst, key=choice.key, passphrase=passphrase,
                        limits=Limits(decrypt.max_output_bytes, decrypt.max_ratio),
-                       trusted_signers=decrypt.trusted_signers if decrypt.require_signature
-                       else None)
+                       trusted_signers=required_signers(feed))
     details.update({"fingerprint": out.key_fingerprint,
                     **({"signer": out.signer} if out.signer else {}),
                     **({"key_expired_at": out.key_expired} if out.key_expired else {})})

@@ -8,7 +8,8 @@ have exactly the header's number of fields. Chunks are still pandas DataFrames (
 every value a ``str``, no NA conversion), indexed by the 1-based data row number ``_row``.
 
 Blank lines are not records. Field size is capped by ``csv.field_size_limit`` (128 KiB by
-default), so an unclosed quote cannot swallow the file into memory. Errors are ParseErrors with
+default), so an unclosed quote cannot swallow the file into memory, and no line is read past
+the format's ``max_line_bytes``. Errors are ParseErrors with
 our own reason and the physical line where the record starts, never the data.
 """
 
@@ -25,6 +26,7 @@ import pandas as pd
 from pvt_dagster.config import CsvFormat
 from pvt_dagster.errors import ParseError
 from pvt_dagster.formats.frames import (
+    bounded_lines,
     decode_error_line,
     dedupe,
     effective_encoding,
@@ -86,7 +88,7 @@ def strict_records(lines: Iterable[str], fmt: CsvFormat, state: CsvState, *, pat
             if len(row) != state.width:
                 raise ParseError(f"expected {state.width} fields, saw {len(row)}", line=row_line)
             yield row
-    except UnicodeDecodeError:
+    except UnicodeError:  # UTF-16 without a byte-order mark too
         encoding = effective_encoding(fmt.encoding)
         raise ParseError(f"the file is not valid {fmt.encoding} text",
                          line=decode_error_line(path, encoding)) from None
@@ -110,7 +112,8 @@ def read_csv_chunks(
     state = CsvState()
     rows: list[list[str]] = []
     with path.open("r", encoding=encoding, newline="") as fh:
-        for row in strict_records(fh, fmt, state, path=path, columns_hint=columns_hint):
+        lines = bounded_lines(fh, fmt.max_line_bytes)
+        for row in strict_records(lines, fmt, state, path=path, columns_hint=columns_hint):
             rows.append(row)
             if len(rows) >= chunk_rows:
                 chunk = frame(rows, state.columns, state.next_row)

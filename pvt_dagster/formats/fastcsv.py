@@ -12,6 +12,9 @@ the strict csv-module reader (``csvreader.strict_records``), which gives the sam
 ParseError with its line. A block whose quote characters are unbalanced is
 joined with the next ones (up to 8 blocks), then the rest of the file is read strictly.
 
+Memory is bounded by bytes, not rows: no line is read past ``max_line_bytes`` (a longer one
+is a ParseError), and a block ends early once it holds ``MAX_BLOCK_BYTES``.
+
 Both paths yield the same DataFrames: object dtype, every value a ``str``, index ``_row``.
 """
 
@@ -30,10 +33,17 @@ import pandas as pd
 from pvt_dagster.config import CsvFormat
 from pvt_dagster.errors import ParseError
 from pvt_dagster.formats.csvreader import CsvState, read_csv_chunks, strict_records
-from pvt_dagster.formats.frames import ROW_INDEX, decode_error_line, effective_encoding, frame
+from pvt_dagster.formats.frames import (
+    ROW_INDEX,
+    bounded_lines,
+    decode_error_line,
+    effective_encoding,
+    frame,
+)
 
 FIRST_BLOCK = 64  # lines read strictly first (the header and a few rows)
 MAX_CARRY_BLOCKS = 8
+MAX_BLOCK_BYTES = 16 * 1024 * 1024  # a block ends at this many bytes, whatever its line count
 
 
 #: Codecs whose bytes for newline, CR, NUL and ASCII delimiters and quotes are those bytes and
@@ -143,12 +153,22 @@ def _strict_rest(lines: Iterable[str], fmt: CsvFormat, state: CsvState, path: Pa
         state.next_row += len(rows)
 
 
-def _blocks(fh: Iterator[bytes], size: int) -> Iterator[list[bytes]]:
-    """Lists of physical lines: a short first one, then ``size`` at a time."""
-    first = list(islice(fh, FIRST_BLOCK))
+def _blocks(lines: Iterator[bytes], size: int) -> Iterator[list[bytes]]:
+    """Lists of physical lines: a short first one, then ``size`` at a time (fewer once a
+    block holds MAX_BLOCK_BYTES)."""
+    first = list(islice(lines, FIRST_BLOCK))
     if first:
         yield first
-    while block := list(islice(fh, size)):
+    while True:
+        block: list[bytes] = []
+        held = 0
+        for line in lines:
+            block.append(line)
+            held += len(line)
+            if len(block) >= size or held >= MAX_BLOCK_BYTES:
+                break
+        if not block:
+            return
         yield block
 
 
@@ -176,7 +196,7 @@ def _read_bytes(path: Path, fmt: CsvFormat, encoding: str, size: int,
     with path.open("rb") as fh:
         carry: list[bytes] = []
         carried = 0
-        blocks = _blocks(fh, size)
+        blocks = _blocks(bounded_lines(fh, fmt.max_line_bytes), size)
         for block in blocks:
             lines = carry + block if carry else block
             raw = b"".join(lines)
@@ -185,9 +205,10 @@ def _read_bytes(path: Path, fmt: CsvFormat, encoding: str, size: int,
                 if carried <= MAX_CARRY_BLOCKS:
                     carry = lines
                     continue
-                text = chain(_text_lines(raw, encoding if state.next_line == 1 else codec,
-                                         path, fmt),
-                             io.TextIOWrapper(fh, encoding=codec, newline=""))
+                head = _text_lines(raw, encoding if state.next_line == 1 else codec, path, fmt)
+                rest = bounded_lines(io.TextIOWrapper(fh, encoding=codec, newline=""),
+                                     fmt.max_line_bytes, first_line=state.next_line + len(head))
+                text = chain(head, rest)
                 for data in _strict_rest(text, fmt, state, path, hint, size):
                     yield from out.add(data)
                 carry = []

@@ -17,6 +17,7 @@ import pandas as pd
 from pvt_dagster.config import FixedWidthFormat
 from pvt_dagster.errors import ParseError
 from pvt_dagster.formats.frames import (
+    bounded_lines,
     decode_error_line,
     effective_encoding,
     frame,
@@ -37,7 +38,7 @@ def read_fixed_chunks(path: str | os.PathLike[str], fmt: FixedWidthFormat, *,
     start, skip_header = 1, fmt.header
     try:
         with path.open("r", encoding=encoding, newline="") as fh:
-            for line_no, raw in enumerate(fh, start=1):
+            for line_no, raw in enumerate(bounded_lines(fh, fmt.max_line_bytes), start=1):
                 line = raw.rstrip("\r\n")
                 if skip_header:
                     skip_header = False
@@ -55,7 +56,7 @@ def read_fixed_chunks(path: str | os.PathLike[str], fmt: FixedWidthFormat, *,
                     yield frame(rows, names, start)
                     start += len(rows)
                     rows = []
-    except UnicodeDecodeError:
+    except UnicodeError:
         raise ParseError(f"the file is not valid {fmt.encoding} text",
                          line=decode_error_line(path, encoding)) from None
     if rows or start == 1:

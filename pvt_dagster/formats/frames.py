@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, AnyStr
 
 import numpy as np
 import pandas as pd
@@ -66,3 +68,15 @@ def frame(rows: list[list[str]], columns: list[str], start: int) -> pd.DataFrame
     if not rows:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns}, index=index)
     return pd.DataFrame(np.array(rows, dtype=object), columns=columns, index=index)
+
+
+def bounded_lines(fh: IO[AnyStr], limit: int, *, first_line: int = 1) -> Iterator[AnyStr]:
+    """The lines of ``fh`` (binary or text), none read past ``limit`` bytes (characters for
+    text): a longer line is a ParseError naming it, so memory stays bounded whatever the file."""
+    line_no = first_line
+    while line := fh.readline(limit + 1):
+        if len(line) > limit and line[-1:] not in ("\n", "\r", b"\n", b"\r"):
+            raise ParseError(f"the line is longer than {limit} bytes (max_line_bytes); a file "
+                             "without line breaks, or one enormous field?", line=line_no)
+        yield line
+        line_no += 1

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pvt_dagster.config import AfterTransfer, TransferConfig
 from pvt_dagster.errors import (
     ServerIdentityError,
+    SizeLimitError,
     SourceAuthError,
     SourceChangedError,
     SourceEntryGoneError,
@@ -37,8 +38,9 @@ from pvt_dagster.transport import (
 )
 
 # Errors a retry cannot fix: the file changed (polling waits again), a write-once clash,
-# credentials or a server identity that are refused.
-FINAL = (SourceChangedError, VaultConflictError, SourceAuthError, ServerIdentityError)
+# credentials or a server identity that are refused, a source sending more than it may.
+FINAL = (SourceChangedError, VaultConflictError, SourceAuthError, ServerIdentityError,
+         SizeLimitError)
 
 
 @dataclass(frozen=True)
@@ -92,12 +94,14 @@ def run_raw(intake: Intake, key: str, *, run_id: str,
     feed = intake.feed_of(record)
     policy = intake.source_config_of(record).after_transfer
     return _receive(intake, record, policy, feed.client_config.transfer, sleep, on_attempt,
-                    allow_duplicates=feed.config.allow_duplicates, run_id=run_id)
+                    allow_duplicates=feed.config.allow_duplicates, run_id=run_id,
+                    max_bytes=feed.constraints.max_bytes)
 
 
 def _receive(intake: Intake, record: FileRecord, policy: AfterTransfer, transfer: TransferConfig,
              sleep: Callable[[float], None], on_attempt: AttemptCallback | None, *,
-             allow_duplicates: bool, run_id: str) -> RawResult | Refused | Waiting:
+             allow_duplicates: bool, run_id: str,
+             max_bytes: int | None = None) -> RawResult | Refused | Waiting:
     """Transfer (with retries), verify and record; then clean up at the source."""
     ledger, key = intake.ledger, record.key
     vault = intake.layout.vault_path(key)
@@ -105,7 +109,7 @@ def _receive(intake: Intake, record: FileRecord, policy: AfterTransfer, transfer
     with ExitStack() as open_source:
         with recorded_stage(ledger, key, stage="raw", action="receive", run_id=run_id) as draft:
             draft.details = {"source_path": record.path, "attempts": attempts}
-            got = _transfer(intake, record, transfer, sleep, attempts, on_attempt)
+            got = _transfer(intake, record, transfer, sleep, attempts, on_attempt, max_bytes)
             if isinstance(got, Refused | Waiting):
                 return _not_received(intake, record, draft, got)
             source, entry, received = got
@@ -148,7 +152,7 @@ def _not_received(intake: Intake, record: FileRecord, draft: EventDraft,
 
 def _transfer(intake: Intake, record: FileRecord, transfer: TransferConfig,
               sleep: Callable[[float], None], attempts: list[dict[str, object]],
-              on_attempt: AttemptCallback | None,
+              on_attempt: AttemptCallback | None, max_bytes: int | None = None,
               ) -> tuple[Source, RemoteEntry, Received] | Refused | Waiting:
     """Up to ``retries + 1`` attempts, each on a fresh connection. A file gone at the source
     is refused (left alone) and a changed one waits; errors that retrying cannot fix fail at
@@ -165,7 +169,7 @@ def _transfer(intake: Intake, record: FileRecord, transfer: TransferConfig,
                 source.close()
                 return Waiting(f"{record.name!r} changed at the source after it settled; "
                                "it will be picked up again when it settles")
-            return source, entry, receive(source, entry, vault)
+            return source, entry, receive(source, entry, vault, max_bytes=max_bytes)
         except SourceEntryGoneError as exc:
             source.close()
             return Refused(f"{DISAPPEARED}: {one_line(exc)}")

@@ -41,8 +41,11 @@ class PollResult:
     new: list[FileRecord] = field(default_factory=list)
 
 
-def not_read_reason(kind: str) -> str:
-    """The rejection reason of an entry that is not a regular file."""
+def not_read_reason(kind: str, problem: str | None = None) -> str:
+    """The rejection reason of an entry that is not a regular file (with an unsafe name's
+    problem when the source told it)."""
+    if kind == "unsafe" and problem:
+        return f"unsafe name ({problem}): not read"
     return f"{_KIND_LABELS.get(kind, 'not a regular file')}: not read"
 
 
@@ -129,7 +132,8 @@ class _Poll:
             if feed is None and self.unmatched == "ignore":
                 self.observations[entry.path] = obs
             else:
-                self.create(entry, obs, feed, "rejected", not_read_reason(entry.kind))
+                self.create(entry, obs, feed, "rejected",
+                            not_read_reason(entry.kind, entry.problem))
         elif feed is None:
             if self.unmatched == "ignore":
                 self.observations[entry.path] = obs
@@ -151,7 +155,7 @@ class _Poll:
         kind_changed = prev is not None and prev.kind != entry.kind
         if awaiting_transfer(linked):
             if not entry.is_regular_file:
-                self.reject(linked, not_read_reason(entry.kind))
+                self.reject(linked, not_read_reason(entry.kind, entry.problem))
             elif (linked.size, linked.mtime) != (entry.size, entry.mtime):
                 self.ledger.update_file(linked.key, size=entry.size, mtime=entry.mtime)
         elif not entry.is_regular_file:

@@ -18,7 +18,8 @@ from typing import BinaryIO, Generic, Literal, Protocol, TypeVar, runtime_checka
 from pvt_dagster.config import Archive, SourceBase
 from pvt_dagster.errors import PvtError, SourceEntryGoneError, SourceError
 
-# "unsafe": a listed name no path can be built from ("", ".", "..", a "/" or a NUL in it).
+# "unsafe": a listed name no path can be built from ("", ".", "..", a "/"), or one that holds
+# a NUL, a control character (CR, LF, ...) or bytes that are not UTF-8 (see ``unsafe_entry``).
 EntryKind = Literal["file", "symlink", "dir", "fifo", "device", "socket", "other", "unsafe"]
 
 
@@ -40,6 +41,8 @@ class RemoteEntry:
     # What else tells this entry from a same-named replacement (a local file's device and
     # inode), else None.
     identity: str | None = None
+    # Why an "unsafe" entry is refused (its name's problem), else None.
+    problem: str | None = None
 
     @property
     def fingerprint(self) -> str | None:
@@ -107,6 +110,52 @@ class DeliversWholeFiles(Protocol):
     settle: ``delivers_whole_files`` is True."""
 
     delivers_whole_files: bool
+
+
+def name_problem(name: str) -> str | None:
+    """Why a listed name can never be taken as is (a NUL, a control character, bytes that are
+    not UTF-8), or None. Every kind checks the names it lists: one bad name is refused and
+    recorded, and the rest of the listing goes on."""
+    if "\x00" in name:
+        return "its name holds a NUL byte"
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in name) or "\ufffd" in name:
+        return "its name is not valid UTF-8"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        return "its name holds a control character (CR, LF, tab ...)"
+    return None
+
+
+def unsafe_reason(name: str) -> str | None:
+    """Why no path can be built from a listed name (``""``, ``.``, ``..``, a ``/``), or its
+    ``name_problem``; None for a usable name."""
+    if name in ("", ".", ".."):
+        return f"{name!r} is not a file name"
+    if "/" in name:
+        return "its name holds a '/'"
+    return name_problem(name)
+
+
+def shown_name(name: str) -> str:
+    """``name`` safe to store and show: control characters and undecodable bytes (surrogate
+    escapes) written as ``\\xNN``, other lone surrogates as ``\\uNNNN``."""
+    out = []
+    for char in name:
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif 0xD800 <= code <= 0xDFFF:
+            out.append(f"\\u{code:04x}")
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\x{code:02x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def unsafe_entry(path: str, name: str, reason: str) -> RemoteEntry:
+    """A listed entry that is refused, never read: its path and name made safe to record."""
+    return RemoteEntry(path=shown_name(path), name=shown_name(name), size=0, mtime=0.0,
+                       kind="unsafe", problem=reason)
 
 
 def iter_chunks(stream: BinaryIO, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:

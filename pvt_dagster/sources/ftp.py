@@ -19,12 +19,21 @@ from pvt_dagster.errors import (
     SourceEntryGoneError,
     SourceError,
 )
-from pvt_dagster.sources.base import BaseSource, EntryKind, RemoteEntry, free_name
+from pvt_dagster.sources.base import (
+    BaseSource,
+    EntryKind,
+    RemoteEntry,
+    free_name,
+    unsafe_entry,
+    unsafe_reason,
+)
 from pvt_dagster.sources.ftp_commands import (
     MLSD_KINDS,
     as_int,
     close_data,
     is_folder,
+    listing_lines,
+    mlsd_lines,
     mlst,
     offers_mlsd,
     quietly_close,
@@ -140,8 +149,9 @@ class FtpFolderSource(BaseSource[FtpSource]):
             return
         for name, kind, size, mtime in found:
             rel = f"{prefix}{name}"
-            if is_unsafe_name(name):
-                out.append(RemoteEntry(path=rel, name=name, size=0, mtime=0.0, kind="unsafe"))
+            problem = unsafe_reason(name)
+            if problem is not None:  # refused and recorded; the listing goes on
+                out.append(unsafe_entry(rel, name, problem))
                 continue
             if kind == "dir":
                 full = posixpath.join(folder, name)
@@ -155,7 +165,7 @@ class FtpFolderSource(BaseSource[FtpSource]):
     def _mlsd_list(self, ftp: ftplib.FTP,
                    folder: str) -> list[tuple[str, EntryKind, int, float]]:
         found: list[tuple[str, EntryKind, int, float]] = []
-        for name, facts in ftp.mlsd(folder, facts=_FACTS):
+        for name, facts in mlsd_lines(ftp, folder, _FACTS):
             kind = MLSD_KINDS.get(facts.get("type", "").lower(), "other")
             if facts.get("type", "").lower() in ("cdir", "pdir"):
                 continue
@@ -167,7 +177,7 @@ class FtpFolderSource(BaseSource[FtpSource]):
         """NLST, then SIZE and MDTM per name (a name SIZE refuses is taken as a folder)."""
         found: list[tuple[str, EntryKind, int, float]] = []
         try:
-            names = ftp.nlst(folder)
+            names = listing_lines(ftp, f"NLST {folder}")
         except ftplib.error_perm as exc:
             if str(exc).startswith("450") or "No files" in str(exc):
                 return found  # some servers answer an empty folder with an error

@@ -79,3 +79,45 @@ def reason(exc: BaseException) -> str:
         return exc.strerror
     text = " ".join(str(exc).split())
     return (text or type(exc).__name__)[:200]
+
+
+MAX_LISTING_BYTES = 256 * 1024 * 1024  # a listing longer than this is refused, not read whole
+
+
+def listing_lines(ftp: ftplib.FTP, command: str) -> list[str]:
+    """The lines of a listing (``MLSD``, ``NLST``) split on CRLF only (LF for servers that
+    send bare LFs) and decoded with ``surrogateescape``: a CR, an LF or bytes that are not
+    UTF-8 inside one name stay in that name, which the source then refuses, instead of
+    breaking the listing or making up names."""
+    ftp.sendcmd("TYPE A")
+    conn = ftp.transfercmd(command)
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        while chunk := conn.recv(65536):
+            total += len(chunk)
+            if total > MAX_LISTING_BYTES:
+                raise ftplib.error_proto(f"the listing is longer than {MAX_LISTING_BYTES} bytes")
+            chunks.append(chunk)
+    finally:
+        close_data(conn)
+    ftp.voidresp()
+    data = b"".join(chunks)
+    separator = b"\r\n" if b"\r\n" in data else b"\n"
+    return [line.decode("utf-8", "surrogateescape") for line in data.split(separator) if line]
+
+
+def mlsd_lines(ftp: ftplib.FTP, folder: str,
+               facts: list[str]) -> list[tuple[str, dict[str, str]]]:
+    """``MLSD folder``: each entry's name and facts (as ftplib's ``mlsd``, lines from
+    ``listing_lines``)."""
+    ftp.sendcmd("OPTS MLST " + ";".join(facts) + ";")
+    found: list[tuple[str, dict[str, str]]] = []
+    for line in listing_lines(ftp, f"MLSD {folder}"):
+        facts_text, _, name = line.partition(" ")
+        entry: dict[str, str] = {}
+        for fact in facts_text[:-1].split(";"):
+            key, _, value = fact.partition("=")
+            entry[key.lower()] = value
+        found.append((name, entry))
+    return found

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import io
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -111,13 +112,19 @@ class TrustOutcome:
     previous: str | None = None
 
 
+#: Asked before a new key is written: (host entry, key type, fingerprint) -> trust it?
+Confirm = Callable[[str, str, str], bool]
+
+
 def trust_host_key(host: str, port: int, known_hosts: Path, *, timeout: float = 30,
-                   replace: bool = False, name: str = "?",
-                   expect: str | None = None) -> TrustOutcome:
+                   replace: bool = False, name: str = "?", expect: str | None = None,
+                   confirm: Confirm | None = None) -> TrustOutcome:
     """Fetch the server's host key and record it in ``known_hosts`` (mode 0600).
 
     A different key already recorded for the host is kept (ServerIdentityError) unless
-    ``replace`` is set; the same key is left alone; ``expect`` (a fingerprint) must match.
+    ``replace`` is set; the same key is left alone; ``expect`` (a fingerprint) must match;
+    else ``confirm`` (when given) decides, and a key it declines is not recorded
+    (ServerIdentityError).
     """
     import paramiko
 
@@ -139,6 +146,10 @@ def trust_host_key(host: str, port: int, known_hosts: Path, *, timeout: float = 
     previous = next(iter(recorded.values()), None)
     if previous is not None and not replace:
         raise changed_key_error(name, entry, known_hosts, key, previous)
+    if expect is None and confirm is not None and not confirm(entry, key.get_name(),
+                                                              fingerprint(key)):
+        raise ServerIdentityError(f"source {name}: the key of {entry} was not confirmed; "
+                                  "nothing recorded")
     if previous is not None:
         _drop_host(hostkeys, entry)
     hostkeys.add(entry, key.get_name(), key)

@@ -23,6 +23,11 @@ The contract this client implements (``url`` is the collection, e.g.
 Every request carries ``Authorization: Bearer <token>`` when a token is configured; 401 or 403
 means the token was refused. Certificates are verified (``ca_bundle`` for a private CA), and
 modification times are compared in whole seconds.
+
+Nothing is decompressed on the way: every request says ``Accept-Encoding: identity``, and a
+package's bytes are read raw even when a server sends ``Content-Encoding: gzip`` anyway, so a
+compression bomb is stored as the small file it is (its size checked against the listing),
+never inflated onto the disk.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ from pvt_dagster.errors import (
     SourceEntryGoneError,
     SourceError,
 )
-from pvt_dagster.sources.base import BaseSource, RemoteEntry
+from pvt_dagster.sources.base import BaseSource, RemoteEntry, name_problem, unsafe_entry
 from pvt_dagster.sources.streams import ChunkStream
 
 CHUNK = 1024 * 1024
@@ -79,6 +84,7 @@ class PullApiSource(BaseSource[HttpSource]):
         if self._session is None:
             session = requests.Session()
             session.headers["User-Agent"] = "pvt-intake"
+            session.headers["Accept-Encoding"] = "identity"  # no transparent decompression
             if self.config.token is not None:
                 session.headers["Authorization"] = f"Bearer {self.config.token.resolve()}"
             self._session = session
@@ -167,6 +173,9 @@ class PullApiSource(BaseSource[HttpSource]):
         except ValueError as exc:
             raise SourceError(f"{self.label}: package #{index} of the list breaks the "
                               f"API contract: {exc}") from exc
+        problem = name_problem(name) or name_problem(str(ident))
+        if problem is not None:  # refused and recorded; the listing goes on
+            return unsafe_entry(str(ident), name, problem)
         return RemoteEntry(path=str(ident), name=name, size=size, mtime=mtime,
                            etag=etag if isinstance(etag, str) else None)
 
@@ -186,12 +195,12 @@ class PullApiSource(BaseSource[HttpSource]):
                            etag=response.headers.get("ETag"))
 
     def open_read(self, path: str) -> AbstractContextManager[BinaryIO]:
-        """A stream of the package's bytes (GET, streamed)."""
+        """A stream of the package's bytes as sent (GET, streamed, never decompressed)."""
         response = self._request("GET", self._item_url(path), path, stream=True)
         translate = self.reading_error(
             path, (requests.exceptions.RequestException, Urllib3Error, OSError))
-        return ChunkStream(response.iter_content(CHUNK), translate=translate,
-                           on_close=response.close).as_binary()
+        raw = response.raw.stream(CHUNK, decode_content=False)
+        return ChunkStream(raw, translate=translate, on_close=response.close).as_binary()
 
     def remove(self, path: str) -> None:
         """DELETE the package (sent only after it is safely in the vault)."""

@@ -13,7 +13,14 @@ from typing import BinaryIO
 from pvt_dagster.config import LocalSource
 from pvt_dagster.errors import PvtError, SourceError
 from pvt_dagster.fsutil import ensure_private_dir
-from pvt_dagster.sources.base import BaseSource, EntryKind, RemoteEntry, archive_names
+from pvt_dagster.sources.base import (
+    BaseSource,
+    EntryKind,
+    RemoteEntry,
+    archive_names,
+    name_problem,
+    unsafe_entry,
+)
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _GONE = (errno.ENOENT, errno.ENOTDIR)
@@ -80,6 +87,10 @@ class LocalFolderSource(BaseSource[LocalSource]):
             raise SourceError(f"{self.label}: cannot list {folder}: {exc.strerror}") from exc
         for child in children:
             rel = f"{prefix}{child.name}"
+            problem = name_problem(child.name)
+            if problem is not None:  # not UTF-8, a control character: refused, never read
+                out.append(unsafe_entry(rel, child.name, problem))
+                continue
             try:
                 with self.translating("stat", rel):
                     st = child.stat(follow_symlinks=False)

@@ -7,12 +7,14 @@ import posixpath
 from datetime import UTC, datetime
 
 from pvt_dagster.errors import SourceError
+from pvt_dagster.sources.base import unsafe_reason
 from pvt_dagster.sources.local import split_relative
 
 
 def is_unsafe_name(name: str) -> bool:
-    """Whether a listed name cannot be a path part: empty, ``.``, ``..``, a ``/`` or a NUL."""
-    return name in ("", ".", "..") or "/" in name or "\x00" in name
+    """Whether a listed name cannot be a path part: empty, ``.``, ``..``, a ``/``, a NUL, a
+    control character or bytes that are not UTF-8 (``unsafe_reason`` says which)."""
+    return unsafe_reason(name) is not None
 
 
 def server_root(path: str) -> str:

@@ -1,6 +1,7 @@
 """An SFTP server as a Source (paramiko): host keys pinned in ``known_hosts`` and enforced (an
-unknown or changed key is refused), one ``listdir_attr`` per folder per poll, streaming reads
-with a bounded prefetch window, archive with ``posix_rename``."""
+unknown or changed key is refused), one listing per folder per poll (a name that is not UTF-8
+is refused on its own), streaming reads with a bounded prefetch window, archive with
+``posix_rename``."""
 
 from __future__ import annotations
 
@@ -19,7 +20,13 @@ from pvt_dagster.errors import (
     SourceEntryGoneError,
     SourceError,
 )
-from pvt_dagster.sources.base import BaseSource, RemoteEntry, free_name
+from pvt_dagster.sources.base import (
+    BaseSource,
+    RemoteEntry,
+    free_name,
+    unsafe_entry,
+    unsafe_reason,
+)
 from pvt_dagster.sources.hostkeys import (
     RefuseUnknownHost,
     changed_key_error,
@@ -29,11 +36,11 @@ from pvt_dagster.sources.hostkeys import (
 from pvt_dagster.sources.local import entry_kind
 from pvt_dagster.sources.remote import (
     archive_folder,
-    is_unsafe_name,
     relative_to_root,
     server_path,
     server_root,
 )
+from pvt_dagster.sources.sftp_listing import listdir_attr
 from pvt_dagster.sources.sftp_reader import PrefetchReader
 
 if TYPE_CHECKING:
@@ -161,7 +168,7 @@ class SftpFolderSource(BaseSource[SftpSource]):
         sftp = self.sftp()
         try:
             with self.translating("list", folder):
-                attrs = sftp.listdir_attr(folder)
+                attrs = listdir_attr(sftp, folder)
         except SourceEntryGoneError as exc:
             if not prefix:
                 raise SourceError(f"{self.label}: folder {folder} does not exist") from exc
@@ -171,8 +178,9 @@ class SftpFolderSource(BaseSource[SftpSource]):
             if name in (".", ".."):
                 continue
             rel = f"{prefix}{name}"
-            if is_unsafe_name(name):
-                out.append(RemoteEntry(path=rel, name=name, size=0, mtime=0.0, kind="unsafe"))
+            reason = unsafe_reason(name)
+            if reason is not None:  # refused and recorded; the listing goes on
+                out.append(unsafe_entry(rel, name, reason))
                 continue
             kind = entry_kind(attr.st_mode) if attr.st_mode is not None else "other"
             if kind == "dir":

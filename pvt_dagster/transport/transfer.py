@@ -3,6 +3,11 @@
 ``receive`` never leaves a partial file at its destination: bytes go to a temporary file beside
 it (0600, in folders created 0700), are hashed on the fly, flushed and fsynced, checked against
 the source's size and a fresh stat, and only then published with an atomic, no-clobber link.
+
+A copy never takes more than the smaller of the listed size and ``max_bytes``: the byte past
+that limit stops it at once (the partial copy is discarded). A file that grew at the source
+waits to settle again (SourceChangedError); a source that sends more than it lists, or more
+than ``max_bytes``, fails the file (SizeLimitError).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from pathlib import Path
 from pvt_dagster.config import AfterTransfer, Archive, Delete, Keep, Seen
 from pvt_dagster.errors import (
     PvtError,
+    SizeLimitError,
     SizeMismatchError,
     SourceChangedError,
     SourceEntryGoneError,
@@ -49,16 +55,26 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def receive(source: Source, entry: RemoteEntry, destination: Path) -> Received:
-    """Stream ``entry`` into ``destination`` (write-once); verify size, sha256 and stability."""
+class _Overrun(Exception):
+    """The stream passed the copy's limit (internal: ``receive`` turns it into our error)."""
+
+
+def receive(source: Source, entry: RemoteEntry, destination: Path, *,
+            max_bytes: int | None = None) -> Received:
+    """Stream ``entry`` into ``destination`` (write-once); verify size, sha256 and stability.
+    The copy stops as soon as it passes the listed size or ``max_bytes``."""
     label = f"{source.name}:{entry.path!r}"
+    limit = entry.size if max_bytes is None else min(entry.size, max_bytes)
     try:
         fd, tmp = private_temp_beside(destination)
     except OSError as exc:
         raise TransportError(f"cannot write into {destination.parent}: {exc.strerror}") from exc
     started = time.monotonic()
     try:
-        sha, copied = _copy(source, entry, fd, label)
+        try:
+            sha, copied = _copy(source, entry, fd, label, limit)
+        except _Overrun:
+            raise _overrun_error(source, entry, label, limit, max_bytes) from None
         _check_unchanged(source, entry, label)
         if copied != entry.size:
             raise SizeMismatchError(
@@ -73,14 +89,18 @@ def receive(source: Source, entry: RemoteEntry, destination: Path) -> Received:
                     throughput=copied / seconds if seconds > 0 else float(copied))
 
 
-def _copy(source: Source, entry: RemoteEntry, fd: int, label: str) -> tuple[str, int]:
-    """Copy the source stream into the open temp file ``fd``, hashing as it goes."""
+def _copy(source: Source, entry: RemoteEntry, fd: int, label: str,
+          limit: int) -> tuple[str, int]:
+    """Copy the source stream into the open temp file ``fd``, hashing as it goes; _Overrun
+    (before writing it) when a chunk would take the copy past ``limit`` bytes."""
     digest = hashlib.sha256()
     copied = 0
     with os.fdopen(fd, "wb") as out:
         try:
             with source.open_read(entry.path) as stream:
                 for chunk in iter_chunks(stream, CHUNK):
+                    if copied + len(chunk) > limit:
+                        raise _Overrun
                     digest.update(chunk)
                     out.write(chunk)
                     copied += len(chunk)
@@ -94,6 +114,29 @@ def _copy(source: Source, entry: RemoteEntry, fd: int, label: str) -> tuple[str,
         except OSError as exc:
             raise TransportError(f"{label}: cannot flush the copy: {exc.strerror}") from exc
     return digest.hexdigest(), copied
+
+
+def _overrun_error(source: Source, entry: RemoteEntry, label: str, limit: int,
+                   max_bytes: int | None) -> PvtError:
+    """Why a copy passed its limit: past ``max_bytes`` (failed), a file that grew at the
+    source (waits to settle again), or a source sending more than it lists (failed)."""
+    stopped = "the copy was stopped and discarded"
+    if max_bytes is not None and limit == max_bytes and entry.size > max_bytes:
+        return SizeLimitError(f"{label} grew past max_bytes ({max_bytes} bytes) while being "
+                              f"copied; {stopped}")
+    try:
+        now = source.stat(entry.path)
+    except SourceEntryGoneError:
+        return SourceChangedError(f"{label} disappeared during the transfer")
+    except PvtError as exc:
+        return SizeLimitError(f"{label} grew past its listed {limit} bytes while being "
+                              f"copied; {stopped} (and it cannot be checked again: {exc})")
+    if now.size != entry.size or now.mtime != entry.mtime:
+        return SourceChangedError(
+            f"{label} grew past its listed {limit} bytes while being copied (now {now.size} "
+            f"bytes); {stopped}, and it will be picked up again once it is stable")
+    return SizeLimitError(f"{label} grew past {limit} bytes while being copied, though the "
+                          f"source still lists {entry.size} bytes; {stopped}")
 
 
 def _check_unchanged(source: Source, entry: RemoteEntry, label: str) -> None:

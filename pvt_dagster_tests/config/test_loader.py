@@ -158,7 +158,8 @@ def test_after_transfer_is_parsed_once_into_a_typed_policy() -> None:
         with pytest.raises(ValueError, match="after_transfer is"):
             parse_after_transfer(bad)
     imap = ImapSource.model_validate({"kind": "imap", "host": "h", "username": "u",
-                                      "password": {"env": "X"}, "after_transfer": "seen"})
+                                      "password": {"env": "X"}, "after_transfer": "seen",
+                                      "require_signature": False})
     assert imap.after_transfer == Seen() and imap.model_dump()["after_transfer"] == "seen"
 
 

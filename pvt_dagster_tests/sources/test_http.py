@@ -4,6 +4,7 @@ bad tokens, untrusted certificates, a vanished package, and one package end to e
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 from datetime import UTC, datetime
@@ -143,3 +144,16 @@ def test_end_to_end_deletes_only_after_the_vault(api: PullApi, intake_env: Intak
     methods = [m for m, p in api.state.requests if p == "/api/packages/pkg-1"]
     assert "GET" in methods and methods[-1] == "DELETE" and methods.count("DELETE") == 1
     intake.close()
+
+
+def test_a_gzip_bomb_is_stored_as_sent_never_inflated(api: PullApi, tmp_path: Path) -> None:
+    bomb = gzip.compress(b"\0" * (64 * 1024 * 1024), compresslevel=9)  # 64 MB inflated
+    api.put("bomb", "plain_bomb.csv", bomb, gzip=True)  # Content-Encoding: gzip on GET
+    source = make(api)
+    (entry,) = source.list_entries()
+    assert entry.size == len(bomb) < 1024 * 1024
+    received = receive(source, entry, tmp_path / "vault" / "bomb")
+    source.close()
+    assert received.bytes == len(bomb)
+    assert (tmp_path / "vault" / "bomb").read_bytes() == bomb  # the raw gzip bytes, as listed
+    assert api.state.accept_encodings == ["identity"]

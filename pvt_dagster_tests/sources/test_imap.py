@@ -39,7 +39,7 @@ def make(server: Dovecot, folder: str, *, after: str = "keep", binary: bool = Tr
     config = ImapSource.model_validate({
         "kind": "imap", "host": "127.0.0.1", "port": server.port, "security": "none",
         "username": "reader", "password": {"env": PASSWORD_ENV}, "folder": folder,
-        "after_transfer": after, **extra})
+        "after_transfer": after, "require_signature": False, **extra})
     source = open_source("mail", config)
     assert isinstance(source, MailboxSource) and isinstance(source, Source)
     if not binary:  # as with a server without RFC 3516: sizes and content decoded here

@@ -94,7 +94,7 @@ def test_archive_folder_is_not_listed(root: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ["with space.csv", "ünïcødé_ß.csv", "a..b.csv", "..csv",
-                                  "x\nnewline.csv", "-dash.csv"])
+                                  "-dash.csv"])
 def test_hostile_names_round_trip(tmp_path: Path, name: str) -> None:
     drop = tmp_path / "d"
     drop.mkdir()
@@ -107,6 +107,15 @@ def test_hostile_names_round_trip(tmp_path: Path, name: str) -> None:
     assert source.stat(name).size == 7
     source.remove(name)
     assert source.list_entries() == []
+
+
+def test_a_name_with_a_control_character_is_listed_unsafe(tmp_path: Path) -> None:
+    drop = tmp_path / "d"
+    drop.mkdir()
+    (drop / "x\nnewline.csv").write_bytes(b"payload")
+    [entry] = make(drop).list_entries()
+    assert (entry.kind, entry.name) == ("unsafe", "x\\x0anewline.csv")
+    assert entry.problem == "its name holds a control character (CR, LF, tab ...)"
 
 
 def test_open_read_returns_bytes(root: Path) -> None:

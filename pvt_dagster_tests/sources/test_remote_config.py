@@ -11,7 +11,7 @@ from pvt_dagster.config.sources import SUPPORTED_SOURCE_KINDS
 from pvt_dagster.sources import IMPLEMENTATIONS
 
 IMAP = {"kind": "imap", "host": "mail.example.org", "username": "u",
-        "password": {"env": "P"}}
+        "password": {"env": "P"}, "require_signature": False}
 
 
 def test_the_three_kinds_are_supported_and_registered() -> None:

@@ -12,6 +12,7 @@ from pvt_dagster.cli import main
 from pvt_dagster.config.models import SecretRef, SftpSource
 from pvt_dagster.errors import ServerIdentityError, SourceAuthError, SourceEntryGoneError
 from pvt_dagster.pipeline import Intake
+from pvt_dagster.sources import sftp as sftp_module
 from pvt_dagster.sources.sftp import SftpFolderSource
 from pvt_dagster.transport import receive
 from pvt_dagster_tests.support.servers.sshd import REMOTE_ROOT, USER, SshServer, keygen
@@ -27,7 +28,8 @@ def source(server: SshServer, **changes: object) -> SftpFolderSource:
     return SftpFolderSource("drop", SftpSource(**fields))  # type: ignore[arg-type]
 
 
-def test_lists_recursively_with_one_listdir_per_folder(sshd: SshServer) -> None:
+def test_lists_recursively_with_one_listdir_per_folder(sshd: SshServer,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     sshd.put("a.csv", b"alpha")
     sshd.put("sub/b.csv", b"beta")
     sshd.put("sub/deeper/c.csv", b"gamma")
@@ -35,9 +37,9 @@ def test_lists_recursively_with_one_listdir_per_folder(sshd: SshServer) -> None:
     (sshd.upload / "link.csv").symlink_to(sshd.upload / "a.csv")
     src = source(sshd, recursive=True)
     calls: list[str] = []
-    sftp = src.sftp()
-    real = sftp.listdir_attr
-    sftp.listdir_attr = lambda path=".": calls.append(path) or real(path)  # type: ignore[method-assign]
+    real = sftp_module.listdir_attr
+    monkeypatch.setattr(sftp_module, "listdir_attr",
+                        lambda sftp, path: calls.append(path) or real(sftp, path))
     try:
         entries = {e.path: e for e in src.list_entries()}
     finally:
@@ -114,10 +116,16 @@ def test_pvt_sources_trust_records_the_key_as_an_operator_action(
     assert main(["--config", str(config), "sources", "trust", "acme/dropbox",
                  "--fingerprint", "SHA256:not-it"]) == 1
     assert not known_hosts.exists()
-    assert main(["--config", str(config), "sources", "trust", "acme/dropbox"]) == 0
-    out = capsys.readouterr().out
-    assert f"[127.0.0.1]:{sshd.port} offers host key ssh-ed25519 SHA256:" in out
-    fingerprint = out.split("ssh-ed25519 ", 1)[1].split()[0]
+    capsys.readouterr()
+    # No terminal to confirm on, no --fingerprint: refused (usage), the fingerprint shown.
+    assert main(["--config", str(config), "sources", "trust", "acme/dropbox"]) == 2
+    err = capsys.readouterr().err
+    assert f"[127.0.0.1]:{sshd.port} offers host key ssh-ed25519 SHA256:" in err
+    assert "nothing recorded" in err and not known_hosts.exists()
+    fingerprint = err.split("ssh-ed25519 ", 1)[1].split(";")[0]
+    assert main(["--config", str(config), "sources", "trust", "acme/dropbox",
+                 "--fingerprint", fingerprint]) == 0
+    assert "recorded in" in capsys.readouterr().out
     assert main(["--config", str(config), "sources", "trust", "acme/dropbox"]) == 0
     assert "already trusted" in capsys.readouterr().out
     intake = Intake.from_path(config)
@@ -131,3 +139,51 @@ def test_pvt_sources_trust_records_the_key_as_an_operator_action(
     finally:
         intake.close()
     assert main(["--config", str(config), "sources", "trust", "acme/nope"]) == 2
+
+
+def _trust_on_a_terminal(config: Path, answer: bytes) -> tuple[int, str]:
+    """``pvt sources trust acme/dropbox`` with a pseudo-terminal as stdin and stdout, answering
+    the question with ``answer``: exit status and what the terminal showed."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    import time
+
+    main_fd, child_fd = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-c",
+                             "import sys; from pvt_dagster.cli import entry_point; "
+                             "sys.argv[0] = 'pvt'; entry_point()",
+                             "--config", str(config), "sources", "trust", "acme/dropbox"],
+                            stdin=child_fd, stdout=child_fd, stderr=child_fd, close_fds=True)
+    os.close(child_fd)
+    shown = b""
+    deadline = time.monotonic() + 60
+    answered = False
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(main_fd, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+        if not answered and b"[y/N]" in shown:
+            os.write(main_fd, answer + b"\n")
+            answered = True
+    os.close(main_fd)
+    return proc.wait(30), shown.decode(errors="replace")
+
+
+def test_pvt_sources_trust_asks_on_a_terminal(sshd: SshServer, tmp_path: Path) -> None:
+    known_hosts = tmp_path / "keys" / "known_hosts"
+    config = tmp_path / "pvt.yaml"
+    source_yaml = sshd.source_yaml().replace(str(sshd.known_hosts), str(known_hosts))
+    config.write_text(f"home: {tmp_path / 'home'}\nclients:\n  acme:\n    sources:\n"
+                      f"      dropbox:\n{source_yaml}\n")
+    status, shown = _trust_on_a_terminal(config, b"n")
+    assert status == 1 and "Trust this key? [y/N]" in shown
+    assert "ssh-ed25519 SHA256:" in shown and "not confirmed; nothing recorded" in shown
+    assert not known_hosts.exists()
+    status, shown = _trust_on_a_terminal(config, b"y")
+    assert status == 0 and "recorded in" in shown and known_hosts.exists()

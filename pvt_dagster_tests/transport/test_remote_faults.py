@@ -18,6 +18,7 @@ import pytest
 from pvt_dagster.errors import FileRejectedError, PvtError, SourceChangedError
 from pvt_dagster.pipeline import Intake
 from pvt_dagster.pipeline.raw import run_raw
+from pvt_dagster.sources import sftp as sftp_module
 from pvt_dagster_tests.support.fixtures import GOOD_ROWS, IntakeEnv, csv_bytes
 from pvt_dagster_tests.support.flow import poll, run_file, settle
 from pvt_dagster_tests.support.remote import encrypted, use_source
@@ -265,15 +266,20 @@ def test_constraints_reject_remote_files_and_leave_them(intake_env: IntakeEnv,
 
 def test_untrusted_names_get_safe_vault_names(intake_env: IntakeEnv, sshd: SshServer) -> None:
     use_source(intake_env, sshd.source_yaml())
-    names = ["plain_\x1b[31mred\x07\n.csv", "plain_...csv", "plain_" + "é" * 60 + ".csv",
+    names = ["plain_...csv", "plain_" + "é" * 60 + ".csv",
              "plain_" + "a" * 240 + ".csv", "plain_-rf --no-preserve-root.csv"]
     for n, name in enumerate(names):
         sshd.put(name, f"ssn\n123-45-678{n}\n".encode())
+    sshd.put("plain_\x1b[31mred\x07\n.csv", b"ssn\n123-45-6789\n")  # control characters
     intake = intake_env.intake()
     vault = intake.config.home / "vault" / "acme" / "plain"
     try:
         ready = settle(intake)
         assert sorted(r.name for r in ready) == sorted(names)  # originals kept in the ledger
+        (refused,) = [r for r in intake.ledger.list_files(client="acme")
+                      if r.status == "rejected"]
+        assert refused.name == "plain_\\x1b[31mred\\x07\\x0a.csv"  # shown, never raw
+        assert "control character" in (refused.error or "")
         for record in ready:
             run_raw(intake, record.key, run_id="r1")
             stored = intake.layout.vault_path(record.key)
@@ -285,7 +291,8 @@ def test_untrusted_names_get_safe_vault_names(intake_env: IntakeEnv, sshd: SshSe
         intake.close()
 
 
-def test_a_listing_of_ten_thousand_files(intake_env: IntakeEnv, sshd: SshServer) -> None:
+def test_a_listing_of_ten_thousand_files(intake_env: IntakeEnv, sshd: SshServer,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
     # Files that match no feed, with unmatched: ignore, so the test measures the listing and
     # the observations, not 10,000 new-file transactions (see the bench for the numbers).
     use_source(intake_env, sshd.source_yaml(extra="unmatched: ignore"))
@@ -295,9 +302,9 @@ def test_a_listing_of_ten_thousand_files(intake_env: IntakeEnv, sshd: SshServer)
     intake = intake_env.intake()
     source = intake.source("acme", "drop")
     calls: list[str] = []
-    sftp = source.sftp()  # type: ignore[attr-defined]
-    real = sftp.listdir_attr
-    sftp.listdir_attr = lambda path=".": calls.append(path) or real(path)
+    real = sftp_module.listdir_attr
+    monkeypatch.setattr(sftp_module, "listdir_attr",
+                        lambda sftp, path: calls.append(path) or real(sftp, path))
     try:
         entries = source.list_entries()
         assert len(entries) == 10_001 and calls == ["/upload"]

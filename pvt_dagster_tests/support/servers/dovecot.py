@@ -121,12 +121,15 @@ class Dovecot:
             conn.logout()
 
     def source_yaml(self, folder: str, *, after_transfer: str, password_env: str,
-                    extra: str = "") -> str:
-        """The YAML of a plain (security: none) imap source on this server, 8-space keys."""
+                    extra: str = "", signers: list[str] | None = None) -> str:
+        """The YAML of a plain (security: none) imap source on this server, 8-space keys;
+        attachments must be signed by one of ``signers``, or (None) need not be signed."""
+        signed = (f"        trusted_signers: [{', '.join(signers)}]\n" if signers is not None
+                  else "        require_signature: false\n")
         return (f"        kind: imap\n        host: 127.0.0.1\n        port: {self.port}\n"
                 f"        security: none\n        username: {USER}\n"
                 f"        password: {{env: {password_env}}}\n        folder: {folder}\n"
-                f"        after_transfer: {after_transfer}\n{extra}")
+                f"        after_transfer: {after_transfer}\n{signed}{extra}")
 
 
 def start_dovecot() -> Dovecot:

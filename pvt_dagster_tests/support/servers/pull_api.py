@@ -30,6 +30,10 @@ class Package:
     name: str
     data: bytes
     updated: datetime
+    # A lying server: GET sends this many more bytes than listed (and no Content-Length).
+    extra: int = 0
+    # Sent with ``Content-Encoding: gzip``: ``data`` is the gzip bytes the listing counts.
+    gzip: bool = False
 
 
 @dataclass
@@ -38,6 +42,8 @@ class PullApiState:
 
     packages: dict[str, Package] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    accept_encodings: list[str | None] = field(default_factory=list)  # of each GET
+    sent: dict[str, int] = field(default_factory=dict)  # bytes of a lying GET really sent
     page_size: int = 100
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -89,10 +95,33 @@ class _Handler(BaseHTTPRequestHandler):
             with state.lock:
                 state.packages.pop(ident, None)
             self._reply(204)
+        elif method == "GET" and package.extra:
+            self._lie(ident, package)
         else:
-            self._reply(200, package.data, "application/octet-stream",
-                        {"Last-Modified": format_datetime(package.updated, usegmt=True)},
+            if method == "GET":
+                state.accept_encodings.append(self.headers.get("Accept-Encoding"))
+            headers = {"Last-Modified": format_datetime(package.updated, usegmt=True)}
+            if package.gzip:
+                headers["Content-Encoding"] = "gzip"
+            self._reply(200, package.data, "application/octet-stream", headers,
                         send_body=method == "GET")
+
+    def _lie(self, ident: str, package: Package) -> None:
+        """Send the package and ``extra`` more bytes with no Content-Length (HTTP/1.0: the body
+        ends when the connection closes), until done or the client hangs up."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.end_headers()
+        sent, block = 0, package.data + b"x" * package.extra
+        try:
+            for start in range(0, len(block), 64 * 1024):
+                piece = block[start:start + 64 * 1024]
+                self.wfile.write(piece)
+                sent += len(piece)
+        except OSError:
+            pass  # the client stopped reading
+        finally:
+            self.server.state.sent[ident] = sent
 
     def _listing(self) -> None:
         state = self.server.state
@@ -137,11 +166,13 @@ class PullApi:
     server: _Server
     thread: threading.Thread
 
-    def put(self, ident: str, name: str, data: bytes, *, updated: datetime | None = None) -> None:
-        """Add or replace a package."""
+    def put(self, ident: str, name: str, data: bytes, *, updated: datetime | None = None,
+            extra: int = 0, gzip: bool = False) -> None:
+        """Add or replace a package (``extra``: GET sends that many bytes more than listed;
+        ``gzip``: sent as ``Content-Encoding: gzip``)."""
         moment = (updated or datetime.now(UTC)).replace(microsecond=0)
         with self.state.lock:
-            self.state.packages[ident] = Package(name, data, moment)
+            self.state.packages[ident] = Package(name, data, moment, extra, gzip)
 
     def drop(self, ident: str) -> None:
         """Remove a package behind the client's back."""
