@@ -40,10 +40,11 @@ class UiTour:
             f"(texts) => {{ const el = {scope}; return !!el && "
             "texts.every((t) => el.innerText.includes(t)); }", arg=texts, timeout=WAIT_MS)
 
-    def _keep(self, name: str, extra: str = "") -> str:
+    def _keep(self, name: str, extra: str = "", settle_ms: int = 1500) -> str:
         text = self.page.inner_text("body") + extra
         self.visited[name] = text
         if self.shots is not None:
+            self.page.wait_for_timeout(settle_ms)  # dialogs fade in, statuses load after names
             self.shots.mkdir(parents=True, exist_ok=True)
             self.page.screenshot(path=str(self.shots / f"{name}.png"))
         return text
@@ -60,7 +61,7 @@ class UiTour:
     def lineage(self) -> str:
         """The global asset lineage: every node named ``<feed>_<stage>``."""
         self._open("/asset-groups", [f"members_{stage}" for stage in STAGES])
-        return self._keep("lineage")
+        return self._keep("lineage", settle_ms=8000)
 
     def blocked_partition(self, run: FileRun) -> str:
         """The blocked file's ``scrubbed`` partition: its observation says what blocked it."""
@@ -89,7 +90,7 @@ class UiTour:
         self._open(f"/runs/{run.run_id}?logs=type:RUN_FAILURE", ["RUN_FAILURE", "blocked by"])
         return step + "\n" + self._keep("run-failure")
 
-    def sensor_ticks(self, sensor: str = "pvt__dispatch", tries: int = 12) -> str:
+    def sensor_ticks(self, sensor: str = "pvt__dispatch", tries: int = 20) -> str:
         """The dispatch sensor's ticks, with the log of the latest tick that sent something
         (else of the latest tick)."""
         self._open(f"/locations/pvt_dagster/sensors/{sensor}", ["View logs"])
@@ -101,7 +102,6 @@ class UiTour:
             self.page.get_by_role("dialog").wait_for(state="hidden", timeout=WAIT_MS)
         else:
             self._tick_log(logs.first)
-        self.page.wait_for_timeout(1000)  # the dialog's opening animation, for the screenshot
         return self._keep("sensor-ticks", "\n" + self.page.get_by_role("dialog").inner_text())
 
     def _tick_log(self, button: Locator) -> str:
