@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 3000
 DEMO   := $(CURDIR)/.demo
 
-.PHONY: install demo demo-reset test test-fast lint bench clean
+.PHONY: install demo demo-reset screenshots test test-fast lint bench clean
 
 install: $(VENV)/.installed
 
@@ -27,6 +27,11 @@ demo: install
 demo-reset:
 	@if [ -d $(DEMO)/home/keystore ]; then gpgconf --homedir $(DEMO)/home/keystore --kill gpg-agent || true; fi
 	rm -rf $(DEMO)
+
+# Refreshes docs/screenshots/*.png (the README's pictures) from a fresh demo in a temp folder,
+# on free ports, with Debian's Chromium (/usr/bin/chromium; apt-get install chromium).
+screenshots: install
+	$(BIN)/python -m pvt_dagster.demo.screenshots docs/screenshots
 
 test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider

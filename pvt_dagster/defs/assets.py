@@ -14,6 +14,7 @@ from typing import Any
 import dagster as dg
 
 from pvt_dagster.config import FeedRef
+from pvt_dagster.defs.failures import QuietFailure
 from pvt_dagster.defs.metadata import (
     check_result,
     scrubbed_metadata,
@@ -147,7 +148,7 @@ def unknown_partition(context: dg.AssetExecutionContext, pvt: PvtIntakeResource,
     pvt.get().ledger.record_error(error_class="UnknownFileError", category="usage",
                                   message=text, client=feed.client, feed=feed.name,
                                   stage=stage, file_key=key, run_id=context.run.run_id)
-    return dg.Failure(description=mask_pii(text), allow_retries=False)
+    return QuietFailure(mask_pii(text))
 
 
 def stage_kwargs(context: dg.AssetExecutionContext, stage: Stage) -> dict[str, Any]:
@@ -259,8 +260,8 @@ def blocked_observations(context: dg.AssetExecutionContext, shared: _FeedAssets,
 
 
 def blocked_failure(blocked: Blocked) -> dg.Failure:
-    """The clear failure that ends a blocked file's step: "blocked by ssn__pattern"."""
+    """The clear failure that ends a blocked file's step: "blocked by ssn__pattern" (no stack
+    trace in the UI)."""
     names = ", ".join(f"`{name}`" for name in blocked.checks)
-    return dg.Failure(description=f"blocked by {names}: {mask_pii(blocked.reason)}; scrubbing "
-                                  "and delivery did not run",
-                      metadata={"blocked_by": ", ".join(blocked.checks)}, allow_retries=False)
+    return QuietFailure(f"blocked by {names}: {mask_pii(blocked.reason)}; scrubbing and "
+                        "delivery did not run", metadata={"blocked_by": ", ".join(blocked.checks)})

@@ -1,7 +1,9 @@
 """The local demo: ``pvt demo`` writes a config, a key pair, three encrypted files and a push
 user once (``seed``); ``pvt demo run`` starts the demo's mail catcher (``mail``) and HTTPS
 Salesforce stand-in (``salesforce``, ``tls``) in threads, its upload API (``upload_api``: ``pvt
-serve``) and ``dagster dev`` (``launcher``)."""
+serve``) and ``dagster dev`` (``launcher``). ``running`` runs the demo in the background until its
+files' runs have finished, and ``screenshots`` walks the Dagster UI over it in Chromium (``make
+screenshots``, the browser tests)."""
 
 from __future__ import annotations
 

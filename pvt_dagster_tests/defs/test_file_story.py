@@ -44,6 +44,9 @@ def test_a_blocked_file_says_blocked_by_its_check_everywhere(intake_env: IntakeE
         job = defs.resolve_job_def(request.job_name or "")
         result = job.execute_in_process(partition_key=request.partition_key, instance=instance,
                                         tags=request.tags, raise_on_error=False)
+        (run_failure,) = instance.all_logs(result.run_id,
+                                           of_type=dg.DagsterEventType.RUN_FAILURE)
+        run_failure_error = run_failure.get_dagster_event().event_specific_data.error
     assert not result.success  # the failure is not hidden
     materialized = {stage_of(e.asset_key.path[-1]): e
                     for e in result.get_asset_materialization_events() if e.asset_key}
@@ -57,8 +60,10 @@ def test_a_blocked_file_says_blocked_by_its_check_everywhere(intake_env: IntakeE
         assert "blocked by ssn__pattern" in observed[stage]["reason"].value
     (failure,) = _events(result, "STEP_FAILURE")
     error = failure.step_failure_data.error
-    assert "blocked by `ssn__pattern`" in error.message
+    assert error.message.startswith("blocked by `ssn__pattern`: ")
+    assert error.stack == [] and "File \"" not in error.to_string()  # no stack trace in the UI
     assert "DagsterAssetCheckFailedError" not in error.to_string()
+    assert run_failure_error == error  # what the run's failure shows: the same, stackless
     assert failure.step_failure_data.user_failure_data.metadata["blocked_by"].value == \
         "ssn__pattern"
 
@@ -89,6 +94,7 @@ def test_a_made_up_partition_ends_with_a_clear_recorded_error(intake_env: Intake
     assert not result.success
     (failure,) = _events(result, "STEP_FAILURE")
     assert "is not a file the ledger knows" in failure.step_failure_data.error.message
+    assert failure.step_failure_data.error.stack == []
     (error,) = intake_env.intake().ledger.errors()
     assert (error.error_class, error.category, error.stage) == ("UnknownFileError", "usage",
                                                                 "raw")
