@@ -19,8 +19,13 @@ from pathlib import Path
 
 from pvt_dagster.config.decrypt import DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MAX_RATIO
 from pvt_dagster.decrypt.gpgstream import gpg_decrypt_stream
-from pvt_dagster.decrypt.keystore import Keystore
+from pvt_dagster.decrypt.keystore import Keystore, matches
 from pvt_dagster.decrypt.outcome import check_signature, decrypt_error, succeeded
+from pvt_dagster.decrypt.recipients import (
+    check_decryption_key,
+    check_recipients,
+    list_recipients,
+)
 from pvt_dagster.errors import (
     BadPassphraseError,
     DecompressionLimitError,
@@ -113,11 +118,13 @@ class Limits:
 def decrypt_file(keystore: Keystore, src: Path, dst: Path, *, key: str,
                  passphrase: str | None, limits: Limits | None = None,
                  trusted_signers: Sequence[str] | None = None) -> Decrypted:
-    """Decrypt ``src`` into ``dst`` (0600) with the secret key ``key``, streamed; no output on
-    error. With ``trusted_signers``, a good signature by one of them is required."""
-    found = keystore.find_secret_key(key)
-    if found is None:
+    """Decrypt ``src`` into ``dst`` (0600) with the secret key ``key`` and no other, streamed;
+    no output on error. With ``trusted_signers``, a good signature by one of them is required."""
+    secret = keystore.keys_with_subkeys(secret=True)
+    chosen = [(info, subs) for info, subs in secret if matches(info, key, subs)]
+    if not chosen:
         raise KeystoreError(f"no secret key for {key} in the keystore")
+    found, own_ids = chosen[0][0], [chosen[0][0].fingerprint, *chosen[0][1]]
     if passphrase and ("\n" in passphrase or "\r" in passphrase):
         raise BadPassphraseError(f"the passphrase for {key} contains a line break")
     try:
@@ -127,6 +134,9 @@ def decrypt_file(keystore: Keystore, src: Path, dst: Path, *, key: str,
     if size == 0:
         raise NotEncryptedError(f"{src.name} is empty (zero bytes), not PGP data")
     limit, limit_name = (limits or Limits()).for_input(size)
+    recipients = list_recipients(keystore.gpg_binary, keystore.gnupghome, src)
+    check_recipients(src.name, recipients, found.fingerprint, own_ids,
+                     [f for info, subs in secret for f in (info.fingerprint, *subs)])
     started = time.monotonic()
     tmp = _temp_beside(dst)
     try:
@@ -139,6 +149,8 @@ def decrypt_file(keystore: Keystore, src: Path, dst: Path, *, key: str,
                     "stopped and nothing was kept (a compression bomb?)")
             if not succeeded(run.statuses, run.returncode):
                 raise decrypt_error(src, key, run.statuses, passphrase, looks_like_pgp(src))
+            if recipients.hidden:
+                check_decryption_key(src.name, run.statuses, found.fingerprint, own_ids)
             signer: str | None
             if "BADSIG" in run.statuses or trusted_signers:
                 signer = check_signature(src, run.statuses, trusted_signers or ()).fingerprint
