@@ -263,6 +263,13 @@ class KeystoreConfig(Model):
     gnupghome: Path | None = None
 
 
+class WorkConfig(Model):
+    """The work folders: ``keep_plaintext`` keeps a file's decrypted plaintext after the file
+    is final (by default it is removed, and re-decrypted from the vault if a replay needs it)."""
+
+    keep_plaintext: bool = False
+
+
 class PvtConfig(Model):
     """The whole of ``pvt.yaml`` after references are expanded and paths made absolute."""
 
@@ -271,6 +278,7 @@ class PvtConfig(Model):
     timezone: str = "UTC"
     ledger: LedgerConfig = Field(default_factory=LedgerConfig)
     keystore: KeystoreConfig = Field(default_factory=KeystoreConfig)
+    work: WorkConfig = Field(default_factory=WorkConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)  # see config/delivery.py
     push: PushServerConfig = Field(default_factory=PushServerConfig)  # `pvt serve`

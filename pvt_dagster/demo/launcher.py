@@ -20,7 +20,7 @@ from pathlib import Path
 from types import FrameType
 
 from pvt_dagster.config.loader import load_with_lines
-from pvt_dagster.decrypt.keystore import stop_agent_of
+from pvt_dagster.decrypt.agent import stop_agent_of
 from pvt_dagster.demo.mail import ensure_port_free
 from pvt_dagster.demo.services import DemoServices
 from pvt_dagster.demo.upload_api import has_push_source, start_upload_api, upload_example

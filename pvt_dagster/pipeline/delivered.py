@@ -15,6 +15,7 @@ from pvt_dagster.delivery import deliver_daily_csv, deliver_s3, deliver_table
 from pvt_dagster.errors import DeliveryError
 from pvt_dagster.ledger import FileRecord
 from pvt_dagster.pipeline.intake import Intake
+from pvt_dagster.pipeline.plaintext import release_plaintext, released_on_failure
 from pvt_dagster.pipeline.progress import mark_done
 from pvt_dagster.pipeline.recording import EventDraft, recorded_stage, utcnow
 from pvt_dagster.pipeline.stage_guard import require_stage
@@ -97,11 +98,13 @@ def run_delivered(intake: Intake, key: str, *, run_id: str) -> DeliveredResult:
     received = record.received_at or utcnow()
     day = received.astimezone(ZoneInfo(intake.config.timezone)).date()
     results: list[TargetResult] = []
-    for target in feed.config.deliver:
-        with recorded_stage(ledger, key, stage="delivered", action=f"deliver:{target.kind}",
-                            run_id=run_id) as draft:
-            draft.input_sha256 = record.scrubbed_sha256
-            results.append(_deliver(intake, feed, record, target, scrubbed, day, draft))
+    with released_on_failure(intake, key):
+        for target in feed.config.deliver:
+            with recorded_stage(ledger, key, stage="delivered",
+                                action=f"deliver:{target.kind}", run_id=run_id) as draft:
+                draft.input_sha256 = record.scrubbed_sha256
+                results.append(_deliver(intake, feed, record, target, scrubbed, day, draft))
     result = DeliveredResult(results)
     mark_done(ledger, ledger.get_file(key), "delivered", metrics=result.metadata())
+    release_plaintext(intake, key)  # the file is final: nothing reads its plaintext now
     return result
