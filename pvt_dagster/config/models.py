@@ -285,6 +285,21 @@ class PvtConfig(Model):
     clients: dict[Name, ClientConfig] = Field(default_factory=dict)
 
     @model_validator(mode="after")
+    def _tables_not_in_the_ledger(self) -> PvtConfig:
+        # A table target writes into the ledger database only when explicitly allowed; a
+        # secret URL is checked when it is resolved (at delivery).
+        for client_name, client in self.clients.items():
+            owners = [(f"feed {client_name}/{n}", f.deliver) for n, f in client.feeds.items()]
+            owners += [(f"job {client_name}/{n}", j.deliver) for n, j in client.jobs.items()]
+            for where, targets in owners:
+                for target in targets:
+                    if isinstance(target, TableTarget) and not isinstance(target.url, SecretRef):
+                        refusal = target.ledger_refusal(target.url, self.ledger_url, where)
+                        if refusal:
+                            raise ValueError(refusal)
+        return self
+
+    @model_validator(mode="after")
     def _push_users_unique(self) -> PvtConfig:
         # A login names a user, never a client: each user name belongs to one client only.
         owner: dict[str, str] = {}

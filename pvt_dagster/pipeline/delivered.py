@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from pvt_dagster.config.models import DailyCsvTarget, FeedRef, S3Target, TableTarget
 from pvt_dagster.delivery import deliver_daily_csv, deliver_s3, deliver_table
-from pvt_dagster.errors import DeliveryError
+from pvt_dagster.errors import ConfigError, DeliveryError
 from pvt_dagster.ledger import FileRecord
 from pvt_dagster.pipeline.intake import Intake
 from pvt_dagster.pipeline.plaintext import release_plaintext, released_on_failure
@@ -62,7 +62,11 @@ def deliver_to(intake: Intake, target: object, src: Path, *, client: str, name: 
         return TargetResult(target.kind, str(out.path), out.rows, out.seconds, out.bytes)
     if isinstance(target, TableTarget):
         url = target.url if isinstance(target.url, str) else (
-            target.url.resolve() if target.url is not None else intake.config.ledger_url)
+            target.url.resolve() if target.url is not None else None)
+        refusal = target.ledger_refusal(url, intake.config.ledger_url, name)
+        if refusal:
+            raise ConfigError(refusal)
+        url = url or intake.config.ledger_url
         load = deliver_table(src, url=url, client=client, table=target.table,
                              schema=target.schema_name, file_key=key, loaded_at=utcnow(),
                              chunk_rows=target.chunk_rows)
