@@ -29,6 +29,8 @@ so that callers, the ledger and the Dagster UI see one readable line without PII
     │   ├── NotEncryptedError       the data is not PGP
     │   ├── EncryptedOnPlainFeedError  PGP data on a feed that declares decrypt: none
     │   ├── NoSecretKeyError        encrypted to a key we do not hold
+    │   │   └── WrongKeyError       encrypted to another key than the feed's (or a passphrase)
+    │   ├── AgentUnavailableError   gpg-agent failed the same way after every retry
     │   ├── BadPassphraseError      the key's passphrase is wrong or missing
     │   ├── CorruptDataError        truncated or damaged PGP data
     │   ├── SignatureError          a required signature is missing, bad or untrusted
@@ -186,6 +188,15 @@ class NotEncryptedError(DecryptError):
 
 class NoSecretKeyError(DecryptError):
     """The file is encrypted to a key the keystore does not hold."""
+
+
+class WrongKeyError(NoSecretKeyError):
+    """The file is not encrypted to the feed's key: to another key (perhaps one the keystore
+    holds for another feed) or to a passphrase only. It is never decrypted with another key."""
+
+
+class AgentUnavailableError(DecryptError):
+    """gpg could not talk to its agent (stopped, starting, busy) on every attempt."""
 
 
 class BadPassphraseError(DecryptError):

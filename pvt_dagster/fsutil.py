@@ -13,6 +13,7 @@ from pathlib import Path
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
+READ_ONLY_MODE = 0o400  # a vault copy, once written
 
 
 def ensure_private_dir(folder: Path, *, tighten: bool = False) -> None:
@@ -52,8 +53,9 @@ def write_private_text(path: Path, text: str) -> None:
 
 def private_temp_beside(destination: Path, suffix: str = ".part") -> tuple[int, Path]:
     """A new, open 0600 temporary file in ``destination``'s folder (created 0700 if missing),
-    named after it and hidden; its descriptor and path. The caller publishes or removes it."""
-    ensure_private_dir(destination.parent)
+    named after it and hidden; its descriptor and path. The caller publishes or removes it.
+    The folder is ours (the vault, the work folders), so an existing one is tightened to 0700."""
+    ensure_private_dir(destination.parent, tighten=True)
     fd, name = tempfile.mkstemp(prefix=f".{destination.name[:40]}.", suffix=suffix,
                                 dir=destination.parent)
     return fd, Path(name)

@@ -20,11 +20,17 @@ from pvt_dagster.errors import ConfigError
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
+MAX_NAME = 50  # keeps file keys, ledger columns and PostgreSQL schema names within bounds
+
+
 def _identifier(name: str) -> str:
     if not IDENTIFIER.match(name):
         raise ValueError(
             f"{name!r} is not a valid name: use a-z, 0-9 and _, starting with a letter"
         )
+    if len(name) > MAX_NAME:
+        raise ValueError(f"{name[:20]!r}… is {len(name)} characters long; a name has at most "
+                         f"{MAX_NAME}")
     return name
 
 

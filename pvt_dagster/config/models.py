@@ -288,6 +288,13 @@ class KeystoreConfig(Model):
     gnupghome: Path | None = None
 
 
+class WorkConfig(Model):
+    """The work folders: ``keep_plaintext`` keeps a file's decrypted plaintext after the file
+    is final (by default it is removed, and re-decrypted from the vault if a replay needs it)."""
+
+    keep_plaintext: bool = False
+
+
 class PvtConfig(Model):
     """The whole of ``pvt.yaml`` after references are expanded and paths made absolute."""
 
@@ -296,10 +303,26 @@ class PvtConfig(Model):
     timezone: str = "UTC"
     ledger: LedgerConfig = Field(default_factory=LedgerConfig)
     keystore: KeystoreConfig = Field(default_factory=KeystoreConfig)
+    work: WorkConfig = Field(default_factory=WorkConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)  # see config/delivery.py
     push: PushServerConfig = Field(default_factory=PushServerConfig)  # `pvt serve`
     clients: dict[Name, ClientConfig] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _tables_not_in_the_ledger(self) -> PvtConfig:
+        # A table target writes into the ledger database only when explicitly allowed; a
+        # secret URL is checked when it is resolved (at delivery).
+        for client_name, client in self.clients.items():
+            owners = [(f"feed {client_name}/{n}", f.deliver) for n, f in client.feeds.items()]
+            owners += [(f"job {client_name}/{n}", j.deliver) for n, j in client.jobs.items()]
+            for where, targets in owners:
+                for target in targets:
+                    if isinstance(target, TableTarget) and not isinstance(target.url, SecretRef):
+                        refusal = target.ledger_refusal(target.url, self.ledger_url, where)
+                        if refusal:
+                            raise ValueError(refusal)
+        return self
 
     @model_validator(mode="after")
     def _push_users_unique(self) -> PvtConfig:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pvt_dagster.decrypt.agent import stop_agent_of
 from pvt_dagster.decrypt.decryptor import (
     Decrypted,
     Limits,
@@ -12,7 +13,7 @@ from pvt_dagster.decrypt.decryptor import (
 from pvt_dagster.decrypt.feed import copy_for_plain_feed, decrypt_for_feed, decrypt_or_copy
 from pvt_dagster.decrypt.inventory import EXPIRY_WARNING, inventory, key_problems, key_uses
 from pvt_dagster.decrypt.keys import encrypt_file, export_public_key, generate_key
-from pvt_dagster.decrypt.keystore import KeyInfo, Keystore, stop_agent_of
+from pvt_dagster.decrypt.keystore import KeyInfo, Keystore
 
 __all__ = [
     "EXPIRY_WARNING",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -18,19 +19,34 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pvt_dagster.config import DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MAX_RATIO
+from pvt_dagster.decrypt.agent import (
+    ATTEMPTS,
+    agent_in_use,
+    backoff,
+    error_codes,
+    is_transient,
+)
 from pvt_dagster.decrypt.gpgstream import gpg_decrypt_stream
-from pvt_dagster.decrypt.keystore import Keystore
+from pvt_dagster.decrypt.keystore import KeyInfo, Keystore, matches
 from pvt_dagster.decrypt.outcome import check_signature, decrypt_error, succeeded
+from pvt_dagster.decrypt.recipients import (
+    check_decryption_key,
+    check_recipients,
+    list_recipients,
+)
 from pvt_dagster.errors import (
+    AgentUnavailableError,
     BadPassphraseError,
     DecompressionLimitError,
     DecryptError,
     KeystoreError,
     NotEncryptedError,
+    PvtError,
 )
 from pvt_dagster.fsutil import private_temp_beside
 from pvt_dagster.sources import iter_chunks
 
+log = logging.getLogger(__name__)
 ARMOR_HEADER = b"-----BEGIN PGP MESSAGE-----"
 RATIO_FLOOR = 16 * 1024 * 1024  # max_ratio is enforced once the plaintext passes 16 MiB
 # Packet tags that can start an OpenPGP message: PKESK, signature, SKESK, one-pass signature,
@@ -113,11 +129,9 @@ class Limits:
 def decrypt_file(keystore: Keystore, src: Path, dst: Path, *, key: str,
                  passphrase: str | None, limits: Limits | None = None,
                  trusted_signers: Sequence[str] | None = None) -> Decrypted:
-    """Decrypt ``src`` into ``dst`` (0600) with the secret key ``key``, streamed; no output on
-    error. With ``trusted_signers``, a good signature by one of them is required."""
-    found = keystore.find_secret_key(key)
-    if found is None:
-        raise KeystoreError(f"no secret key for {key} in the keystore")
+    """Decrypt ``src`` into ``dst`` (0600) with the secret key ``key`` and no other, streamed;
+    no output on error. With ``trusted_signers``, a good signature by one of them is required.
+    A run that fails because gpg could not talk to its agent is retried (``agent``)."""
     if passphrase and ("\n" in passphrase or "\r" in passphrase):
         raise BadPassphraseError(f"the passphrase for {key} contains a line break")
     try:
@@ -126,34 +140,101 @@ def decrypt_file(keystore: Keystore, src: Path, dst: Path, *, key: str,
         raise DecryptError(f"cannot read {src.name}: {exc.strerror}") from exc
     if size == 0:
         raise NotEncryptedError(f"{src.name} is empty (zero bytes), not PGP data")
-    limit, limit_name = (limits or Limits()).for_input(size)
+    job = _Job(keystore, src, dst, key, passphrase, (limits or Limits()).for_input(size),
+               trusted_signers)
     started = time.monotonic()
-    tmp = _temp_beside(dst)
-    try:
-        with open(tmp, "wb") as out:
-            run = gpg_decrypt_stream(keystore.gpg_binary, keystore.gnupghome, src, out,
-                                     passphrase=passphrase, limit=limit)
-            if run.stopped_at_limit:
-                raise DecompressionLimitError(
-                    f"{src.name}: decrypted output passed the limit of {limit_name}; gpg was "
-                    "stopped and nothing was kept (a compression bomb?)")
-            if not succeeded(run.statuses, run.returncode):
-                raise decrypt_error(src, key, run.statuses, passphrase, looks_like_pgp(src))
-            signer: str | None
-            if "BADSIG" in run.statuses or trusted_signers:
-                signer = check_signature(src, run.statuses, trusted_signers or ()).fingerprint
-            else:
-                signer = _good_signer(run.statuses)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, dst)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    expired = found.expires if found.expires and found.expires <= datetime.now(UTC) else None
-    return Decrypted(bytes=run.bytes, sha256=run.sha256, seconds=time.monotonic() - started,
-                     signer=signer, key_fingerprint=found.fingerprint, key_expired=expired)
+    final: PvtError | None = None
+    for attempt in range(1, ATTEMPTS + 1):
+        if attempt > 1:
+            time.sleep(backoff(attempt))
+        try:
+            with agent_in_use(keystore.gnupghome):
+                return job.attempt(started)
+        except _AgentTrouble as trouble:
+            log.info("%s: gpg could not talk to its agent (attempt %d of %d, %s)", src.name,
+                     attempt, ATTEMPTS, type(trouble.final).__name__)
+            final = trouble.final
+    assert final is not None
+    raise final
+
+
+class _AgentTrouble(Exception):
+    """An attempt failed because gpg could not talk to its agent; ``final`` is the error to
+    raise if every attempt does."""
+
+    def __init__(self, final: PvtError) -> None:
+        super().__init__(str(final))
+        self.final = final
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One file to decrypt, and one attempt at it."""
+
+    keystore: Keystore
+    src: Path
+    dst: Path
+    key: str
+    passphrase: str | None
+    limit: tuple[int, str]
+    trusted_signers: Sequence[str] | None
+
+    def _key(self) -> tuple[KeyInfo, list[str], list[str]]:
+        """The feed's secret key, its (sub)key fingerprints, and every secret fingerprint."""
+        secret = self.keystore.keys_with_subkeys(secret=True)
+        chosen = [(info, subs) for info, subs in secret if matches(info, self.key, subs)]
+        if not chosen:
+            missing = KeystoreError(f"no secret key for {self.key} in the keystore")
+            public = self.keystore.keys_with_subkeys(secret=False)
+            if any(matches(info, self.key, subs) for info, subs in public):
+                raise _AgentTrouble(missing)  # the agent may not have answered for it
+            raise missing
+        found = chosen[0][0]
+        return found, [found.fingerprint, *chosen[0][1]], [
+            f for info, subs in secret for f in (info.fingerprint, *subs)]
+
+    def attempt(self, started: float) -> Decrypted:
+        """Check the recipients, run gpg and keep the output only if everything holds."""
+        src, (limit, limit_name) = self.src, self.limit
+        found, own_ids, held_ids = self._key()
+        recipients = list_recipients(self.keystore.gpg_binary, self.keystore.gnupghome, src)
+        check_recipients(src.name, recipients, found.fingerprint, own_ids, held_ids)
+        tmp = _temp_beside(self.dst)
+        try:
+            with open(tmp, "wb") as out:
+                run = gpg_decrypt_stream(self.keystore.gpg_binary, self.keystore.gnupghome,
+                                         src, out, passphrase=self.passphrase, limit=limit)
+                if run.stopped_at_limit:
+                    raise DecompressionLimitError(
+                        f"{src.name}: decrypted output passed the limit of {limit_name}; gpg "
+                        "was stopped and nothing was kept (a compression bomb?)")
+                if not succeeded(run.statuses, run.returncode):
+                    if is_transient(run.statuses, own_ids):
+                        raise _AgentTrouble(AgentUnavailableError(
+                            f"cannot decrypt {src.name}: gpg could not talk to the keystore's "
+                            f"agent after {ATTEMPTS} attempts (error codes "
+                            f"{sorted(error_codes(run.statuses)) or 'none'})"))
+                    raise decrypt_error(src, self.key, run.statuses, self.passphrase,
+                                        looks_like_pgp(src))
+                if recipients.hidden:
+                    check_decryption_key(src.name, run.statuses, found.fingerprint, own_ids)
+                signer = self._signer(run.statuses)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, self.dst)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        expired = found.expires if found.expires and found.expires <= datetime.now(UTC) else None
+        return Decrypted(bytes=run.bytes, sha256=run.sha256, seconds=time.monotonic() - started,
+                         signer=signer, key_fingerprint=found.fingerprint, key_expired=expired)
+
+    def _signer(self, statuses: dict[str, list[str]]) -> str | None:
+        """The good signer's fingerprint; SignatureError where the feed's rules say so."""
+        if "BADSIG" in statuses or self.trusted_signers:
+            return check_signature(self.src, statuses, self.trusted_signers or ()).fingerprint
+        return _good_signer(statuses)
 
 
 def _good_signer(statuses: dict[str, list[str]]) -> str | None:

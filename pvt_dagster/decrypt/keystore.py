@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import atexit
 import logging
-import subprocess
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import gnupg
 
+from pvt_dagster.decrypt.agent import agent_in_use, stop_agent_of
 from pvt_dagster.errors import KeystoreError
 from pvt_dagster.fsutil import ensure_private_dir, write_private_text
 
@@ -21,15 +21,6 @@ AGENT_CONF = "default-cache-ttl 0\nmax-cache-ttl 0\nallow-loopback-pinentry\n"
 MAX_HOME_CHARS = 100  # gpg-agent's sockets live in the home: a Unix socket path is ~107 chars
 _AT_EXIT: set[Path] = set()
 _AT_EXIT_LOCK = threading.Lock()
-
-
-def stop_agent_of(gnupghome: Path) -> None:
-    """Stop the gpg-agent of one GnuPG home (``gpgconf --homedir H --kill gpg-agent``)."""
-    try:
-        subprocess.run(["gpgconf", "--homedir", str(gnupghome), "--kill", "gpg-agent"],
-                       capture_output=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        log.warning("could not stop gpg-agent of %s: %s", gnupghome, exc)
 
 
 def _stop_at_exit(gnupghome: Path) -> None:
@@ -57,7 +48,8 @@ class Keystore:
     Keep the path short: gpg-agent puts its Unix sockets in the home when there is no
     ``/run/user/<uid>``, and a socket path over about 100 characters fails with
     "No agent running". gpg starts an agent that would outlive the process: it is stopped
-    at process exit, and :meth:`stop_agent` (called by ``Intake.close``) stops it sooner.
+    at process exit, and :meth:`stop_agent` (called by ``Intake.close``) stops it sooner,
+    unless another gpg run (of any process) is using it (see ``agent``).
     """
 
     def __init__(self, gnupghome: Path) -> None:
@@ -75,7 +67,7 @@ class Keystore:
             raise KeystoreError(
                 f"cannot prepare keystore {self.gnupghome}: {exc.strerror}") from exc
         if current is not None and current != AGENT_CONF:
-            self.stop_agent()  # a running agent would keep its old cache settings
+            stop_agent_of(self.gnupghome, wait=True)  # it would keep its old cache settings
         try:
             self.gpg = gnupg.GPG(gnupghome=str(self.gnupghome))
         except (OSError, ValueError) as exc:
@@ -89,7 +81,8 @@ class Keystore:
 
     def import_key_data(self, data: str | bytes) -> list[str]:
         """Import armored or binary key data; the fingerprints imported (or already present)."""
-        result = self.gpg.import_keys(data)
+        with agent_in_use(self.gnupghome):
+            result = self.gpg.import_keys(data)
         fingerprints = sorted({f for f in result.fingerprints if f})
         if not fingerprints:
             raise KeystoreError("no key could be imported from the data given")
@@ -117,7 +110,8 @@ class Keystore:
     def _keys(self, secret: bool) -> list[tuple[KeyInfo, list[str]]]:
         """Each key with the fingerprints of its subkeys."""
         try:
-            keys = self.gpg.list_keys(secret=secret)
+            with agent_in_use(self.gnupghome):
+                keys = self.gpg.list_keys(secret=secret)
         except (OSError, ValueError) as exc:
             raise KeystoreError(f"cannot list keys in {self.gnupghome}: {exc}") from exc
         return [
@@ -139,7 +133,8 @@ class Keystore:
         return self.find_secret_key(ident) is not None
 
     def stop_agent(self) -> None:
-        """Stop this home's gpg-agent (``gpgconf --homedir H --kill gpg-agent``)."""
+        """Stop this home's gpg-agent (``gpgconf --homedir H --kill gpg-agent``) unless a gpg
+        run of this or another process is using it."""
         stop_agent_of(self.gnupghome)
 
 

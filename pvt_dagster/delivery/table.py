@@ -1,17 +1,24 @@
-"""The table target: a file's scrubbed rows in a per-client SQL table, one transaction per file.
+"""The table target: a file's scrubbed rows in a per-client SQL table.
 
-A delivery deletes the file's earlier rows (by ``_pvt_key``) and inserts them again in the same
-transaction, so a rerun replaces them and never doubles them. Isolation per client: on
-PostgreSQL a schema per client (created if missing), elsewhere a ``<client>__<table>`` prefix.
+Rows are streamed in chunks, each in its own short transaction, into a temporary table of the
+load's connection; one last transaction then deletes the file's earlier rows (by ``_pvt_key``)
+and inserts the staged ones, so a rerun replaces them and never doubles them, readers never see
+a half-loaded file, and no transaction spans the reading of the file (other writers of the same
+database, the ledger's among them, wait at most for one chunk or the final swap). On
+PostgreSQL an advisory lock per table and file key serialises concurrent loads of one file.
+Isolation per client: on PostgreSQL a schema per client (created if missing), elsewhere a
+``<client>__<table>`` prefix.
 Every column is text, plus ``_pvt_key`` and ``_pvt_loaded_at``; columns a later file adds are
-added to the table. Rows are streamed in chunks (COPY on PostgreSQL with psycopg, else
-executemany), so memory stays bounded."""
+added to the table. Chunks go in with COPY on PostgreSQL with psycopg, else executemany, so
+memory stays bounded."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +36,7 @@ from sqlalchemy import (
     create_engine,
     event,
     inspect,
+    select,
     text,
 )
 from sqlalchemy.engine import Connection, make_url
@@ -42,6 +50,7 @@ from pvt_dagster.masking import mask_pii
 
 KEY_COLUMN, LOADED_COLUMN = "_pvt_key", "_pvt_loaded_at"
 MAX_IDENTIFIER = 63  # PostgreSQL truncates longer names
+_STAGING = "pvt_staging"  # execution option: this transaction writes temporary tables only
 _ENGINES: dict[str, Engine] = {}
 _LOCK = threading.Lock()
 
@@ -84,7 +93,9 @@ def _new_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Staging writes only the connection's temporary tables: no lock on the database.
+        staging = conn.get_execution_options().get(_STAGING, False)
+        conn.exec_driver_sql("BEGIN" if staging else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -168,26 +179,34 @@ def _describe(exc: SQLAlchemyError) -> str:
 def deliver_table(src: Path, *, url: str, client: str, table: str, file_key: str,
                   loaded_at: datetime, schema: str | None = None,
                   chunk_rows: int = 5000) -> TableLoad:
-    """Replace ``file_key``'s rows in the client's table by ``src``'s rows, in one transaction."""
+    """Replace ``file_key``'s rows in the client's table by ``src``'s rows: streamed in chunks
+    (one short transaction each) into a temporary table, then swapped in one transaction."""
     started = time.monotonic()
     header = _header(src)
     engine = engine_for(url)
     schema, name = table_location(engine.dialect.name, client, table, schema)
     names = [*header, KEY_COLUMN, LOADED_COLUMN]
-    use_copy = engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg"
-    rows = 0
     try:
-        with engine.begin() as conn:
-            target = _prepare(conn, schema, name, header)
-            replaced = conn.execute(
-                target.delete().where(target.c[KEY_COLUMN] == file_key)).rowcount or 0
-            for chunk in _chunks(src, len(header), file_key, loaded_at, chunk_rows):
-                if use_copy:
-                    _copy(conn, target, names, chunk)
-                else:
-                    conn.execute(target.insert(), [dict(zip(names, r, strict=True))
-                                                   for r in chunk])
-                rows += len(chunk)
+        with engine.connect() as conn:
+            with conn.begin():
+                _lock(conn, f"table:{schema}.{name}")  # DDL of one table, one at a time
+                target = _prepare(conn, schema, name, header)
+            stage = _staging_table(target, header)
+            conn.execution_options(**{_STAGING: True})
+            with conn.begin():
+                stage.create(conn)
+            try:
+                rows = _stream(conn, stage, names, src, file_key, loaded_at, chunk_rows)
+                conn.execution_options(**{_STAGING: False})
+                with conn.begin():
+                    _lock(conn, f"rows:{schema}.{name}:{file_key}")
+                    replaced = conn.execute(
+                        target.delete().where(target.c[KEY_COLUMN] == file_key)).rowcount or 0
+                    conn.execute(target.insert().from_select(
+                        names, select(*(stage.c[n] for n in names))))
+            finally:
+                with conn.begin():
+                    stage.drop(conn, checkfirst=True)
     except SQLAlchemyError as exc:
         raise DeliveryError(f"table {name}: {_describe(exc)}") from exc
     except UnicodeDecodeError as exc:
@@ -198,3 +217,36 @@ def deliver_table(src: Path, *, url: str, client: str, table: str, file_key: str
         raise DeliveryError(f"cannot read {src.name}: {exc.strerror}") from exc
     qualified = f"{schema}.{name}" if schema else name
     return TableLoad(qualified, rows, src.stat().st_size, time.monotonic() - started, replaced)
+
+
+def _staging_table(target: Table, header: list[str]) -> Table:
+    """A temporary table (this connection only; gone if the process dies) for one load."""
+    columns = [Column(c, Text) for c in header]
+    return Table(f"pvt_stage_{uuid.uuid4().hex[:16]}", MetaData(), *columns,
+                 Column(KEY_COLUMN, Text, nullable=False),
+                 Column(LOADED_COLUMN, target.c[LOADED_COLUMN].type, nullable=False),
+                 prefixes=["TEMPORARY"])
+
+
+def _stream(conn: Connection, stage: Table, names: list[str], src: Path, file_key: str,
+            loaded_at: datetime, chunk_rows: int) -> int:
+    """Load ``src``'s rows into the staging table, one short transaction per chunk."""
+    use_copy = conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
+    rows = 0
+    for chunk in _chunks(src, len(names) - 2, file_key, loaded_at, chunk_rows):
+        with conn.begin():
+            if use_copy:
+                _copy(conn, stage, names, chunk)
+            else:
+                conn.execute(stage.insert(), [dict(zip(names, r, strict=True)) for r in chunk])
+        rows += len(chunk)
+    return rows
+
+
+def _lock(conn: Connection, what: str) -> None:
+    """On PostgreSQL, a transaction-scoped advisory lock on ``what`` (SQLite: the write
+    transaction itself is the lock)."""
+    if conn.dialect.name == "postgresql":
+        digest = hashlib.sha256(what.encode()).digest()
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                     {"k": int.from_bytes(digest[:8], "big", signed=True)})

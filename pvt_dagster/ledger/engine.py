@@ -1,4 +1,7 @@
-"""Connections to the ledger database: SQLite set-up, sessions and error translation."""
+"""Connections to the ledger database: SQLite set-up, sessions and error translation.
+
+Every engine is made with ``hide_parameters=True``: a database error never carries the row's
+values (an SSN in a sample, a name) into a message, a log or the Dagster UI."""
 
 from __future__ import annotations
 
@@ -46,11 +49,12 @@ def _prepare_sqlite_file(path: Path) -> None:
 def _sqlite_engine(url: URL) -> Engine:
     path = sqlite_path(url)
     if path is None:
-        engine = create_engine(url, poolclass=StaticPool,
+        engine = create_engine(url, poolclass=StaticPool, hide_parameters=True,
                                connect_args={"check_same_thread": False})
     else:
         _prepare_sqlite_file(path)
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        engine = create_engine(url, hide_parameters=True,
+                               connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -83,7 +87,8 @@ def make_engine(url: str) -> Engine:
         if parsed.get_backend_name() == "sqlite":
             return _sqlite_engine(parsed)
         connect_args = {"connect_timeout": 10} if parsed.get_backend_name() == "postgresql" else {}
-        return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+        return create_engine(parsed, pool_pre_ping=True, hide_parameters=True,
+                             connect_args=connect_args)
     except (OSError, ArgumentError, ImportError) as exc:
         raise LedgerUnavailableError(
             f"the ledger {safe_url(parsed)} cannot be opened: {exc}") from exc

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
-from typing import Unpack
+from typing import Any, Unpack
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -176,6 +176,23 @@ class FilesMixin(LedgerBase):
         fields = _check_fields(fields)
         with self._write() as session:
             row = file_row(session, key, for_update=True)
+            for name, value in fields.items():
+                setattr(row, name, value)
+            row.updated_at = utcnow()
+            session.flush()
+            return file_record(row)
+
+    def merge_file_metrics(self, key: str, merge: dict[str, Any],
+                           **fields: Unpack[FileUpdate]) -> FileRecord:
+        """Merge ``merge`` (stage -> values) into the file's metrics and set ``fields``, in
+        one write transaction on the locked row (FOR UPDATE; SQLite: BEGIN IMMEDIATE), so
+        stages that finish at once never lose each other's metrics."""
+        fields = _check_fields(fields)
+        if "metrics" in fields:
+            raise ValueError("merge_file_metrics merges metrics; do not also set them")
+        with self._write() as session:
+            row = file_row(session, key, for_update=True)
+            row.metrics = {**(row.metrics or {}), **merge}
             for name, value in fields.items():
                 setattr(row, name, value)
             row.updated_at = utcnow()

@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 
 from pvt_dagster.config import DailyCsvTarget, FeedRef, S3Target, TableTarget
 from pvt_dagster.delivery import deliver_daily_csv, deliver_s3, deliver_table
-from pvt_dagster.errors import DeliveryError
+from pvt_dagster.errors import ConfigError, DeliveryError
 from pvt_dagster.ledger import FileRecord
 from pvt_dagster.pipeline.intake import Intake
+from pvt_dagster.pipeline.plaintext import release_plaintext, released_on_failure
 from pvt_dagster.pipeline.progress import mark_done
 from pvt_dagster.pipeline.recording import EventDraft, recorded_stage, utcnow
 from pvt_dagster.pipeline.stage_guard import require_stage
@@ -61,7 +62,11 @@ def deliver_to(intake: Intake, target: object, src: Path, *, client: str, name: 
         return TargetResult(target.kind, str(out.path), out.rows, out.seconds, out.bytes)
     if isinstance(target, TableTarget):
         url = target.url if isinstance(target.url, str) else (
-            target.url.resolve() if target.url is not None else intake.config.ledger_url)
+            target.url.resolve() if target.url is not None else None)
+        refusal = target.ledger_refusal(url, intake.config.ledger_url, name)
+        if refusal:
+            raise ConfigError(refusal)
+        url = url or intake.config.ledger_url
         load = deliver_table(src, url=url, client=client, table=target.table,
                              schema=target.schema_name, file_key=key, loaded_at=utcnow(),
                              chunk_rows=target.chunk_rows)
@@ -97,11 +102,13 @@ def run_delivered(intake: Intake, key: str, *, run_id: str) -> DeliveredResult:
     received = record.received_at or utcnow()
     day = received.astimezone(ZoneInfo(intake.config.timezone)).date()
     results: list[TargetResult] = []
-    for target in feed.config.deliver:
-        with recorded_stage(ledger, key, stage="delivered", action=f"deliver:{target.kind}",
-                            run_id=run_id) as draft:
-            draft.input_sha256 = record.scrubbed_sha256
-            results.append(_deliver(intake, feed, record, target, scrubbed, day, draft))
+    with released_on_failure(intake, key):
+        for target in feed.config.deliver:
+            with recorded_stage(ledger, key, stage="delivered",
+                                action=f"deliver:{target.kind}", run_id=run_id) as draft:
+                draft.input_sha256 = record.scrubbed_sha256
+                results.append(_deliver(intake, feed, record, target, scrubbed, day, draft))
     result = DeliveredResult(results)
     mark_done(ledger, ledger.get_file(key), "delivered", metrics=result.metadata())
+    release_plaintext(intake, key)  # the file is final: nothing reads its plaintext now
     return result

@@ -47,6 +47,10 @@ class HomeLayout:
                 "delivered": (scrubbed, None)}.get(stage, (None, None))
 
     def ensure_home(self) -> None:
-        """Create the home and its top-level folders with private modes."""
-        for sub in ("", "vault", "work"):
-            ensure_private_dir(self.home / sub)
+        """Create the home and its top-level folders with private modes (0700), tightening
+        any that already exist with looser ones (and the other folders the home holds)."""
+        for sub in ("", "vault", "work", "work/decrypted", "work/scrubbed"):
+            ensure_private_dir(self.home / sub, tighten=True)
+        for sub in ("work/jobs", "push", "logs", "keystore"):
+            if (self.home / sub).is_dir():
+                ensure_private_dir(self.home / sub, tighten=True)

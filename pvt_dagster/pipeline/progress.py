@@ -26,11 +26,9 @@ def mark_done(ledger: Ledger, record: FileRecord, stage: Stage, *,
               **outputs: Unpack[StageOutputs]) -> FileRecord:
     """Record that ``stage`` completed. A rerun of an earlier stage of a file that already got
     further does not move its status back; a failed or waiting file moves to ``stage``."""
-    merged = dict(record.metrics or {})
-    if metrics is not None:
-        merged[stage] = metrics
+    merged: dict[str, Any] = {stage: metrics} if metrics is not None else {}  # under a lock
     behind = record.stage is None or STAGES.index(stage) >= STAGES.index(record.stage)
     if behind or record.status not in STATUS_AFTER.values():
-        return ledger.update_file(record.key, metrics=merged, status=STATUS_AFTER[stage],
-                                  stage=stage, error=None, **outputs)
-    return ledger.update_file(record.key, metrics=merged, **outputs)
+        return ledger.merge_file_metrics(record.key, merged, status=STATUS_AFTER[stage],
+                                         stage=stage, error=None, **outputs)
+    return ledger.merge_file_metrics(record.key, merged, **outputs)

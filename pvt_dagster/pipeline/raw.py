@@ -122,9 +122,9 @@ def _receive(intake: Intake, record: FileRecord, policy: AfterTransfer, transfer
             if attempts:
                 metrics["failed_attempts"] = attempts
             reason = _duplicate(ledger, record, received, allow_duplicates)
-            ledger.update_file(
-                key, raw_sha256=received.sha256, bytes=received.bytes, received_at=utcnow(),
-                vault_path=str(vault), metrics={**record.metrics, "raw": metrics},
+            ledger.merge_file_metrics(
+                key, {"raw": metrics}, raw_sha256=received.sha256, bytes=received.bytes,
+                received_at=utcnow(), vault_path=str(vault),
                 source_identity=entry.fingerprint,
                 **({"status": "rejected", "error": reason}
                    if reason else {"status": "received", "stage": "raw", "error": None,

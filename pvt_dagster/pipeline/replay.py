@@ -80,7 +80,9 @@ def prepare_replay(intake: Intake, key: str, *, from_stage: Stage = "decrypted",
             raise VaultIntegrityError(f"the vault copy of {key} no longer matches its "
                                       "recorded sha256; refusing to replay")
         needed, _ = intake.layout.stage_io(from_stage, key)
-        if needed is not None and not needed.is_file():
+        # A removed plaintext is decrypted again from the (verified) vault copy when read.
+        remade = needed == intake.layout.decrypted_path(key) and record.decrypted_sha256
+        if needed is not None and not remade and not needed.is_file():
             raise StageOrderError(f"{intake.layout.relative(needed)} is missing: replay {key} "
                                   "from an earlier stage")
         before = STAGES[STAGES.index(from_stage) - 1]

@@ -9,6 +9,7 @@ from pvt_dagster.config import CsvFormat
 from pvt_dagster.ledger import ScrubChangeInput
 from pvt_dagster.pipeline.intake import Intake
 from pvt_dagster.pipeline.outcomes import Blocked
+from pvt_dagster.pipeline.plaintext import plaintext, release_plaintext, released_on_failure
 from pvt_dagster.pipeline.progress import mark_done
 from pvt_dagster.pipeline.recording import recorded_stage
 from pvt_dagster.pipeline.stage_guard import require_stage
@@ -43,12 +44,14 @@ def run_scrubbed(intake: Intake, key: str, *, run_id: str) -> ScrubbedResult | B
     ledger = intake.ledger
     record = require_stage(ledger, key, "validated")
     if record.status == "failed" and record.stage == "validated":
+        release_plaintext(intake, key)
         return Blocked(f"blocked by failure rules at validated: {record.error}")
     feed = intake.feed_of(record)
     dst = intake.layout.scrubbed_path(key)
-    with recorded_stage(ledger, key, stage="scrubbed", action="scrub", run_id=run_id) as draft:
+    with released_on_failure(intake, key), recorded_stage(
+            ledger, key, stage="scrubbed", action="scrub", run_id=run_id) as draft:
         draft.input_sha256 = record.decrypted_sha256
-        report = scrub_file(intake.layout.decrypted_path(key), dst, feed.config)
+        report = scrub_file(plaintext(intake, record), dst, feed.config)
         ledger.record_scrub_changes(key, run_id=run_id, changes=[
             ScrubChangeInput(column=c.column, action=c.action, step=c.step,
                              rows_changed=c.rows_changed, rows=list(c.rows),

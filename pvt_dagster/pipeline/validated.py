@@ -10,6 +10,7 @@ from pvt_dagster.errors import ParseError
 from pvt_dagster.ledger import CheckResultInput, FileRecord, Ledger
 from pvt_dagster.pipeline.intake import Intake
 from pvt_dagster.pipeline.outcomes import Blocked
+from pvt_dagster.pipeline.plaintext import plaintext, release_plaintext, released_on_failure
 from pvt_dagster.pipeline.progress import mark_done
 from pvt_dagster.pipeline.recording import recorded_stage
 from pvt_dagster.pipeline.stage_guard import require_stage
@@ -82,10 +83,10 @@ def run_validated(intake: Intake, key: str, *, run_id: str) -> ValidatedResult:
     record = require_stage(ledger, key, "decrypted")
     feed = intake.feed_of(record)
     planned = planned_checks(feed.config)
-    with recorded_stage(ledger, key, stage="validated", action="validate",
-                        run_id=run_id) as draft:
+    with released_on_failure(intake, key), recorded_stage(
+            ledger, key, stage="validated", action="validate", run_id=run_id) as draft:
         draft.input_sha256 = record.decrypted_sha256
-        report = validate_file(intake.layout.decrypted_path(key), feed.config,
+        report = validate_file(plaintext(intake, record), feed.config,
                                previous_rows=previous_delivered_rows(ledger, record))
         if report.parse_error is not None:
             record_outcomes(ledger, key, run_id=run_id, phase="validated",
@@ -104,6 +105,8 @@ def run_validated(intake: Intake, key: str, *, run_id: str) -> ValidatedResult:
         if result.blocked is not None:
             _block(intake, record, result.blocked, run_id)
             draft.end_without_output(result.blocked)
+    if result.blocked is not None:
+        release_plaintext(intake, key)  # the file is final until a replay
     return result
 
 

@@ -43,8 +43,8 @@ class PushArea:
 
     def ensure(self) -> PushArea:
         """Create both folders with mode 0700 (idempotent)."""
-        ensure_private_dir(self.incoming)
-        ensure_private_dir(self.partial)
+        ensure_private_dir(self.incoming, tighten=True)
+        ensure_private_dir(self.partial, tighten=True)
         return self
 
 

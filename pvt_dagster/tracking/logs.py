@@ -151,7 +151,7 @@ def configure_logging(config: PvtConfig, *, force: bool = False) -> Path | None:
     with _LOCK:
         if _configured == key and not force:
             return folder
-        ensure_private_dir(folder)
+        ensure_private_dir(folder, tighten=True)
         settings = load_logging_config(path, log_dir=folder, ledger_url=config.ledger_url)
         try:
             logging.config.dictConfig(settings)

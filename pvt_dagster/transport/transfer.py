@@ -30,7 +30,7 @@ from pvt_dagster.errors import (
     TransportError,
     VaultConflictError,
 )
-from pvt_dagster.fsutil import fsync_dir, private_temp_beside
+from pvt_dagster.fsutil import READ_ONLY_MODE, fsync_dir, private_temp_beside
 from pvt_dagster.sources import MarksSeen, RemoteEntry, Source, iter_chunks
 
 CHUNK = 1024 * 1024
@@ -79,6 +79,7 @@ def receive(source: Source, entry: RemoteEntry, destination: Path, *,
         if copied != entry.size:
             raise SizeMismatchError(
                 f"{label}: copied {copied} bytes but the source reported {entry.size}")
+        os.chmod(tmp, READ_ONLY_MODE)  # the vault is write-once: its copies are read-only
         _publish(tmp, destination, sha)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -162,6 +163,7 @@ def _publish(tmp: Path, destination: Path, sha: str) -> None:
                 f"{destination} already holds different bytes (sha256 {existing[:12]}..., "
                 f"new {sha[:12]}...); the vault is write-once") from None
         tmp.unlink()
+        os.chmod(destination, READ_ONLY_MODE)
         return
     except OSError as exc:
         if os.path.lexists(destination):

@@ -65,7 +65,7 @@ def test_sftp_source_requires_known_hosts(tmp_path: Path) -> None:
 
 
 def test_table_and_s3_delivery_are_supported(tmp_path: Path) -> None:
-    text = MINIMAL + ("          - {kind: table, table: members}\n"
+    text = MINIMAL + ("          - {kind: table, table: members, url: \"sqlite:///w.db\"}\n"
                       "          - {kind: s3, bucket: pvt-out, prefix: intake}\n")
     report = check_config(write_config(tmp_path, text))
     assert found(report.errors) == []

@@ -24,11 +24,15 @@ ROWS_B = [["11", "456-78-9012", "(555) 999-0000", "WA"]]
 
 
 def _checksums(env: IntakeEnv, keys: list[str]) -> dict[str, str]:
-    """sha256 of every work output and daily CSV."""
+    """sha256 of every work output (the plaintext, removed once delivered, by the sha256 its
+    latest decryption recorded) and daily CSV."""
     intake = env.intake()
     sums = {}
     for key in keys:
-        sums[f"decrypted:{key}"] = sha256_file(intake.layout.decrypted_path(key))
+        assert not intake.layout.decrypted_path(key).exists()
+        decrypted = [e for e in intake.ledger.events(key)
+                     if e.stage == "decrypted" and e.outcome == "ok"]
+        sums[f"decrypted:{key}"] = str(decrypted[-1].output_sha256)
         sums[f"scrubbed:{key}"] = sha256_file(intake.layout.scrubbed_path(key))
     for path in sorted(env.out.glob("*.csv")):
         sums[f"out:{path.name}"] = sha256_file(path)
@@ -54,7 +58,7 @@ def test_replay_everything_after_losing_work_and_outputs(intake_env: IntakeEnv,
         path.unlink()
     config = str(intake_env.config_path)
     assert main(["--config", config, "ledger", "verify", "--files"]) == 1
-    assert "decrypted output work/decrypted/" in capsys.readouterr().out
+    assert "scrubbed output work/scrubbed/" in capsys.readouterr().out
     for key in keys:
         assert main(["--config", config, "replay", key]) == 0
     out, err = capsys.readouterr()
@@ -80,9 +84,9 @@ def test_replay_everything_after_losing_work_and_outputs(intake_env: IntakeEnv,
 def test_replay_refuses_a_changed_vault_and_a_missing_input(intake_env: IntakeEnv) -> None:
     (key, _) = _delivered_two(intake_env)
     intake = intake_env.intake()
-    (intake.layout.home / "work" / "decrypted" / key).unlink()
+    intake.layout.scrubbed_path(key).unlink()
     with pytest.raises(StageOrderError, match="is missing: replay"):
-        prepare_replay(intake, key, from_stage="validated", user="op")
+        prepare_replay(intake, key, from_stage="delivered", user="op")
     todo = prepare_replay(intake, key, from_stage="decrypted", user="op")
     assert run_file(intake, todo.key, from_stage=todo.from_stage) == "delivered"
     vault = intake.layout.vault_path(key)

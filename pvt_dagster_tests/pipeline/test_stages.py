@@ -54,11 +54,12 @@ def test_rerun_gives_identical_outputs_and_no_duplicate_rows(intake_env: IntakeE
     intake = intake_env.intake()
     intake_env.drop_encrypted("members_a.csv.pgp", csv_bytes(GOOD_ROWS))
     ((key, _),) = process_all(intake).items()
-    first = (sha256_file(intake.layout.decrypted_path(key)),
+    first = (intake.ledger.get_file(key).decrypted_sha256,
              sha256_file(intake.layout.scrubbed_path(key)), read_daily(intake_env.out))
-    for stage in ("raw", "validated", "delivered"):
+    for stage in ("raw", "validated", "delivered"):  # validated: the plaintext decrypted again
         assert run_file(intake, key, from_stage=stage) == "delivered"
-    again = (sha256_file(intake.layout.decrypted_path(key)),
+        assert not intake.layout.decrypted_path(key).exists()
+    again = (intake.ledger.get_file(key).decrypted_sha256,
              sha256_file(intake.layout.scrubbed_path(key)), read_daily(intake_env.out))
     assert again == first
     assert intake.ledger.verify_chains() == []

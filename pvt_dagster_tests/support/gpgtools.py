@@ -27,17 +27,24 @@ def _run(args: list[str], passphrase: str | None = None) -> subprocess.Completed
 
 def gpg_encrypt(keystore: Keystore, src: Path, dst: Path, *, recipient: str,
                 armor: bool = False, compress: str = "zlib", sign_with: str | None = None,
-                passphrase: str | None = None) -> Path:
+                passphrase: str | None = None, hidden: bool = False) -> Path:
     """Encrypt ``src`` to ``recipient`` (``compress``: none, zip, zlib or bzip2), optionally
-    signed by ``sign_with`` (its passphrase given)."""
+    signed by ``sign_with`` (its passphrase given), optionally as a hidden recipient."""
     args = ["gpg", "--homedir", str(keystore.gnupghome), "--batch", "--yes",
             "--trust-model", "always", "--auto-key-locate", "local", "--compress-algo",
-            compress, "-r", recipient, "-o", str(dst)]
+            compress, "-R" if hidden else "-r", recipient, "-o", str(dst)]
     if armor:
         args.append("--armor")
     if sign_with:
         args += ["--local-user", sign_with, "--sign"]
     _run([*args, "--encrypt", str(src)], passphrase if sign_with else None)
+    return dst
+
+
+def gpg_symmetric(keystore: Keystore, src: Path, dst: Path, *, passphrase: str) -> Path:
+    """Encrypt ``src`` with a passphrase only (no key)."""
+    _run(["gpg", "--homedir", str(keystore.gnupghome), "--batch", "--yes", "-o", str(dst),
+          "--symmetric", str(src)], passphrase)
     return dst
 
 

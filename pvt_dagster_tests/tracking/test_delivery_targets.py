@@ -83,7 +83,8 @@ def test_a_broken_file_leaves_the_table_as_it_was(ledger_url: str, tmp_path: Pat
 
 def test_pipeline_delivers_to_table_and_csv_with_metrics(
         intake_env: IntakeEnv, capsys: pytest.CaptureFixture[str]) -> None:
-    replace_deliver(intake_env, "          - {kind: table, table: members}\n"
+    replace_deliver(intake_env, "          - {kind: table, table: members, "
+                                "allow_ledger_database: true}\n"
                                 "          - {kind: daily_csv, dir: out}\n")
     intake_env.drop_encrypted("members_t.csv.pgp", csv_bytes(GOOD_ROWS))
     intake = intake_env.intake()

@@ -88,7 +88,7 @@ def test_receive_verifies_and_publishes_private_file(drop: Path, tmp_path: Path)
     assert got.sha256 == hashlib.sha256(PAYLOAD).hexdigest() == sha256_file(dest)
     assert got.bytes == len(PAYLOAD) and got.seconds >= 0 and got.throughput > 0
     assert dest.read_bytes() == PAYLOAD
-    assert stat.S_IMODE(dest.stat().st_mode) == 0o600
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o400  # the vault is read-only once written
     for folder in (dest.parent, dest.parent.parent, tmp_path / "vault"):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert leftovers(dest.parent) == ["k1"]
