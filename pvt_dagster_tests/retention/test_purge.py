@@ -73,8 +73,8 @@ def test_purge_deletes_only_final_files_and_the_ledger_still_verifies(
     assert set(report) == {"dry_run", "at", "bytes", "files", "purged", "kept", "errors"}
     assert report["dry_run"] is True and report["errors"] == []
     purged = {(p["key"], p["area"], p["stage"]) for p in report["purged"]}
-    assert purged == {(keys["done"], "vault", "raw"), (keys["done"], "work", "decrypted"),
-                      (keys["done"], "work", "scrubbed")}
+    # The decrypted plaintext went when the file was delivered; the scrubbed copy waits.
+    assert purged == {(keys["done"], "vault", "raw"), (keys["done"], "work", "scrubbed")}
     first = report["purged"][0]
     assert set(first) == {"key", "client", "feed", "area", "stage", "path", "bytes",
                           "written_at", "retention_days"}
@@ -100,11 +100,10 @@ def test_purge_deletes_only_final_files_and_the_ledger_still_verifies(
     assert not layout.scrubbed_path(keys["done"]).exists()
     for role in ("bad", "held", "busy"):
         assert vault[role].is_file(), f"the {role} file's vault copy was touched"
-    assert layout.decrypted_path(keys["bad"]).is_file()
     assert daily[0].is_file()
     events = intake.ledger.events(keys["done"])
     purges = [e for e in events if e.action == "purge"]
-    assert {e.stage for e in purges} == {"raw", "decrypted", "scrubbed"}
+    assert {e.stage for e in purges} == {"raw", "scrubbed"}
     assert all(e.outcome == "ok" and e.input_sha256 for e in purges)
     assert intake.ledger.operator_actions(target="retention")[-1].user == "tester"
     # A second purge finds nothing more of that file.
