@@ -28,6 +28,7 @@ def run() -> list[Ratio]:
         print(line, flush=True)
     figures = outcome.figures
     assert outcome.settled, "files or messages did not reach an end state in time"
+    assert not [k for k in outcome.faults if k.startswith("chaos_error")], outcome.faults
     assert figures.problems() == [], figures.problems()
     per_file = figures.seconds / max(figures.dropped, 1)
     return [Ratio("wall seconds per file under faults", per_file, 1.0, "s",

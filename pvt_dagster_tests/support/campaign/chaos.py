@@ -63,6 +63,19 @@ def ledger_statuses(world: World) -> dict[str, str]:
     return {f"{source}/{name}": status for source, name, status in rows}
 
 
+def restart(start: Callable[[], object], timeout: float = 20) -> None:
+    """Start a server again on its port, retrying while the port is still being released."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            start()
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 class Campaign:
     """The drops made so far and the faults injected, shared by the dropper and chaos."""
 
@@ -92,8 +105,12 @@ class Campaign:
         deadline = time.monotonic() + seconds
         turn = 0
         while time.monotonic() < deadline and not self.stop.is_set():
-            actions[turn % len(actions)]()
+            action = actions[turn % len(actions)]
             turn += 1
+            try:
+                action()
+            except Exception as exc:  # noqa: BLE001 - a fault that could not be injected
+                self.faults[f"chaos_error {action.__name__}: {exc}"[:120]] += 1
             self.stop.wait(self.rng.uniform(1, 3))
 
     def kill_server(self) -> None:
@@ -104,7 +121,7 @@ class Campaign:
         self.faults["server_kill"] += 1
         self.faults[f"server_kill_{which}"] += 1
         time.sleep(self.rng.uniform(0.5, 2))
-        server.start()
+        restart(server.start)
 
     def kill_worker(self) -> None:
         """SIGKILL a run worker mid-stage (waits up to 10 s for one to be running)."""
@@ -127,7 +144,7 @@ class Campaign:
         self.world.smtp.stop()
         self.faults["smtp_refuse"] += 1
         time.sleep(self.rng.uniform(2, 5))
-        self.world.smtp.start()
+        restart(self.world.smtp.start)
 
     def smtp_hang(self) -> None:
         """SMTP hung: connections accepted, never answered, for a few seconds."""
@@ -136,7 +153,7 @@ class Campaign:
         self.faults["smtp_hang"] += 1
         time.sleep(self.rng.uniform(4, 8))
         hang.close()
-        self.world.smtp.start()
+        restart(self.world.smtp.start)
 
     def sf_refuse(self) -> None:
         """Salesforce answers 503 to the next few requests."""
@@ -150,7 +167,7 @@ class Campaign:
         self.faults["sf_hang"] += 1
         time.sleep(self.rng.uniform(4, 8))
         hang.close()
-        self.world.sf.start()
+        restart(self.world.sf.start)
 
     def _settling(self) -> Drop | None:
         """A good file still settling at its source (seen or not yet, not ready to run)."""

@@ -139,6 +139,8 @@ class Relay:
     def kill(self) -> None:
         """Stop listening and cut every open connection."""
         if self._listener is not None:
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)
             self._listener.close()
             self._listener = None
         with self._lock:
@@ -166,7 +168,10 @@ class Hang:
                 self.held.append(self.sock.accept()[0])
 
     def close(self) -> None:
-        """Stop listening and drop what was accepted."""
+        """Stop listening (shutdown wakes the blocked accept, so the port is free at once)
+        and drop what was accepted."""
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
         self.sock.close()
         for conn in self.held:
             conn.close()
