@@ -226,7 +226,7 @@ class World:
             else:
                 folder = self.folder(source)
                 os.rename(folder / old, folder / new)
-        except Exception:  # noqa: BLE001 - gone already (transferred and deleted)
+        except Exception:
             return False
         return True
 
@@ -248,14 +248,17 @@ class World:
                       if p.is_file() and not p.name.startswith("."))
 
     def run_workers(self) -> list[int]:
-        """Pids of the run workers under ``dagster dev`` (by their command line)."""
+        """Pids of the run workers under ``dagster dev``: by their command line, processes
+        the code server (``dagster api grpc``) spawned with multiprocessing."""
         if self.dagster is None:
             return []
         found = []
         for pid in descendants(self.dagster.pid):
-            with contextlib.suppress(OSError):
-                if b"execute_run" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                    found.append(pid)
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[1])
+                if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes() and \
+                        b"grpc" in Path(f"/proc/{parent}/cmdline").read_bytes():
+                    found.append(pid)  # a process the code server spawned: a run worker
         return found
 
 
@@ -327,10 +330,8 @@ def stop_world(world: World) -> None:
     """Stop ``dagster dev`` (SIGINT to its group, then SIGKILL) and every server, by pid."""
     if world.dagster is not None:
         world.dagster.send_signal(signal.SIGINT)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             world.dagster.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            pass
         with contextlib.suppress(ProcessLookupError):
             os.killpg(world.dagster.pid, signal.SIGKILL)
     stoppers: list[Any] = [world.smtp.stop, world.sf.stop, world.relay.kill, world.ftp.stop,
