@@ -17,7 +17,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pvt_dagster_tests.support.campaign.world import SOURCES, Hang, World
+from pvt_dagster_tests.support.campaign.faultnet import Hang, established
+from pvt_dagster_tests.support.campaign.world import SOURCES, World
 
 GOOD_SSNS = ("123-45-6789", "234-56-7890", "345-67-8901")
 BAD_SSN = "12-3"  # fails the ssn pattern (severity failure): the file is failed, with an error
@@ -114,9 +115,13 @@ class Campaign:
             self.stop.wait(self.rng.uniform(1, 3))
 
     def kill_server(self) -> None:
-        """SIGKILL one source server (sftp, ftp, or cut the S3 endpoint), restart on its port."""
+        """SIGKILL one source server (sftp, ftp, or cut the S3 endpoint) while a client is on it,
+        and restart it on its port."""
         which = ("sftp", "ftp", "s3")[self.faults["server_kill"] % 3]
         server = {"sftp": self.world.sftp, "ftp": self.world.ftp, "s3": self.world.relay}[which]
+        deadline = time.monotonic() + 8
+        while not established(server.port) and time.monotonic() < deadline:
+            time.sleep(0.05)  # wait for a client on it: a transfer or a listing under way
         server.kill()
         self.faults["server_kill"] += 1
         self.faults[f"server_kill_{which}"] += 1
