@@ -18,11 +18,12 @@ FILES = 48
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_no_file_row_or_message_is_lost_or_doubled_under_faults(tmp_path: Path) -> None:
     reason = missing_reason() or (None if moto_server_path() else "moto_server is missing")
     if reason:
         pytest.skip(reason)
-    outcome = run_campaign(FILES, drop_seconds=60, chaos_seconds=90, settle_timeout=300,
+    outcome = run_campaign(FILES, drop_seconds=50, chaos_seconds=80, settle_timeout=600,
                            root=tmp_path, progress=lambda line: None)
     report = "\n".join(outcome.lines())
     fig = outcome.figures
