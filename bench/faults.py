@@ -23,7 +23,7 @@ def run() -> list[Ratio]:
         return []
     outcome = run_campaign(FILES, drop_seconds=max(60.0, FILES * 0.6),
                            chaos_seconds=max(90.0, FILES * 0.6),
-                           settle_timeout=max(600.0, FILES * 6.0))
+                           settle_timeout=max(600.0, FILES * 12.0))
     for line in outcome.lines():
         print(line, flush=True)
     figures = outcome.figures

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import tempfile
 import threading
 import time
@@ -92,10 +93,13 @@ def _campaign(world: World, files: int, drop_seconds: float, chaos_seconds: floa
     done = False
     last = 0.0
     while time.monotonic() < deadline:
-        with contextlib.suppress(Exception):  # the ledger may be busy
+        try:
             if settled(world, campaign.drops):
                 done = True
                 break
+        except sqlite3.OperationalError as exc:  # the ledger is busy; not an interrupt
+            if "interrupted" in str(exc):
+                raise KeyboardInterrupt from exc
         if time.monotonic() - last > 30:
             last = time.monotonic()
             progress(f"waiting for files and messages to settle "
