@@ -99,7 +99,8 @@ def _target_rows(world: World) -> tuple[list[tuple[str, str]], list[tuple[str, s
     for path in sorted(world.out.glob("*.csv")):
         with path.open(newline="") as fh:
             in_csv += [(r["member_id"], r["_pvt_key"]) for r in csv.DictReader(fh)]
-    with contextlib.closing(_ledger(world)) as db:
+    tables = sqlite3.connect(f"file:{world.tables}?mode=ro", uri=True, timeout=30)
+    with contextlib.closing(tables) as db:
         in_table = db.execute("SELECT member_id, _pvt_key FROM acme__members").fetchall()
     return in_csv, in_table
 

@@ -89,7 +89,7 @@ FEED = """\
             checks: [{{rule: pattern, pattern: us_phone, severity: warning}}]
         deliver:
           - {{kind: daily_csv, dir: {out}}}
-          - {{kind: table, table: members}}
+          - {{kind: table, table: members, url: "sqlite:///{tables}"}}
 """
 
 
@@ -112,6 +112,11 @@ class World:
     dagster: subprocess.Popen[bytes] | None = None
     dagster_url: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def tables(self) -> Path:
+        """The SQLite database of the table target (never the ledger's)."""
+        return self.root / "tables.db"
 
     @property
     def home(self) -> Path:
@@ -180,8 +185,8 @@ class World:
 
 def _config(world_root: Path, sftp: SshServer, ftp: FtpServer, relay: Relay, bucket: str,
             smtp: SmtpServer, sf: SalesforceStandIn, *, quiesce: int, grace: float) -> str:
-    out = world_root / "out"
-    feeds = "".join(FEED.format(source=s, out=out) for s in SOURCES)
+    out, tables = world_root / "out", world_root / "tables.db"
+    feeds = "".join(FEED.format(source=s, out=out, tables=tables) for s in SOURCES)
     return CONFIG.format(
         home=world_root / "home", smtp_port=smtp.port, sf_url=sf.url, sf_cert=sf.cert, ops=OPS,
         grace=grace, quiesce=quiesce, sftp=sftp.source_yaml(), ftp=ftp.source_yaml(),
