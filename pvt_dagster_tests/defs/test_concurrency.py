@@ -4,6 +4,8 @@ files run at once; a feed without it keeps one run at a time (``pvt/feed = clien
 
 from __future__ import annotations
 
+import itertools
+
 import dagster as dg
 import pytest
 
@@ -19,7 +21,9 @@ from pvt_dagster.defs.names import (
 )
 from pvt_dagster.errors import ConfigError
 from pvt_dagster.naming import partition_key
+from pvt_dagster_tests.defs.test_daemon import _wait_delivered
 from pvt_dagster_tests.defs.test_end_to_end import tick
+from pvt_dagster_tests.support.dagster_dev import DagsterDev
 from pvt_dagster_tests.support.fixtures import GOOD_ROWS, IntakeEnv, csv_bytes
 
 FILES = 12
@@ -76,3 +80,28 @@ def test_schema_describes_concurrency() -> None:
     prop = config_json_schema()["$defs"]["FeedConfig"]["properties"]["concurrency"]
     assert (prop["default"], prop["minimum"], prop["maximum"]) == (1, 1, 64)
     assert "order" in prop["description"]
+
+
+@pytest.fixture
+def concurrent_env(intake_env: IntakeEnv) -> IntakeEnv:
+    """The test config with ``concurrency: 4`` on the members feed (before dagster dev)."""
+    _set_concurrency(intake_env, "4")
+    return intake_env
+
+
+@pytest.mark.slow
+def test_daemon_runs_files_of_a_concurrent_feed_at_once(
+        concurrent_env: IntakeEnv, dagster_dev: DagsterDev,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    for n in range(4):
+        concurrent_env.drop_encrypted(f"members_{n}.csv.pgp", csv_bytes(GOOD_ROWS))
+    _wait_delivered(concurrent_env, 4, timeout=300)
+    monkeypatch.setenv("DAGSTER_HOME", str(dagster_dev.home))
+    with dg.DagsterInstance.get() as instance:
+        runs = [(r.dagster_run.tags[TAG_FEED], r.start_time or 0.0, r.end_time or 0.0)
+                for r in instance.get_run_records()]
+    assert len(runs) == 4 and all(lane.startswith("acme/members#") for lane, _, _ in runs)
+    overlapping = [(a, b) for a, b in itertools.combinations(runs, 2)
+                   if a[1] < b[2] and b[1] < a[2]]
+    assert overlapping, f"no two runs of the feed overlapped: {runs}"
+    assert all(a[0] != b[0] for a, b in overlapping), "two runs of one lane overlapped"
