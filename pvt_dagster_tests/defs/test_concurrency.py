@@ -1,6 +1,7 @@
 """Per-feed concurrency: a feed with ``concurrency: N`` tags each file's run with one of N
 lanes (``pvt/feed = client/feed#k``), so the instance's one-run-per-value limit lets N of its
-files run at once; a feed without it keeps one run at a time (``pvt/feed = client/feed``)."""
+files run at once; a feed without it keeps one run at a time (``pvt/feed = client/feed``).
+Slow: under ``dagster dev`` files of a concurrent feed run at once, never two of one lane."""
 
 from __future__ import annotations
 
