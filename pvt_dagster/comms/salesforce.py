@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 import requests
-from simple_salesforce.api import Salesforce  # the package re-exports it without __all__
-from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
 
 from pvt_dagster.config import SalesforceConfig
 from pvt_dagster.domain import SLA_MESSAGE_KINDS
 from pvt_dagster.errors import ChannelRejectedError, ChannelUnavailableError, ConfigError
 from pvt_dagster.ledger import MessageRecord
+
+if TYPE_CHECKING:  # simple-salesforce (zeep, lxml, httpx) is imported where a Case is made
+    from simple_salesforce.api import Salesforce
+    from simple_salesforce.exceptions import SalesforceError
 
 _FOR_GOOD = {300, 400, 404}
 
@@ -82,6 +84,8 @@ class SalesforceCases:
                 f"{self.where}: the token URL gave no access_token") from exc
 
     def _client(self) -> Salesforce:
+        from simple_salesforce.api import Salesforce  # the package re-exports it, no __all__
+
         session = self._http()
         if self._token is None:
             self._token = self._fetch_token(session)
@@ -90,6 +94,8 @@ class SalesforceCases:
 
     def _call(self, action: str, body: Any) -> Any:
         """Run ``body(sobject_type, client)``, translating every third-party error."""
+        from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
+
         try:
             client = self._client()
             return body(_sobject(client, self.config.object), client)

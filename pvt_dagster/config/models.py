@@ -230,6 +230,11 @@ class FeedConfig(Model):
     allow_duplicates: bool = False
     max_consecutive_failures: int | None = Field(default=None, ge=1)  # default: the client's
     expect: ExpectConfig | None = None  # arrival SLA: see config/sla.py
+    concurrency: int = Field(
+        default=1, ge=1, le=64,
+        description="runs of this feed at once. 1 (the default): one file at a time, in the "
+                    "order they arrived. N > 1: up to N files at once, for feeds whose files "
+                    "do not depend on each other's order (each file runs in one of N lanes).")
 
 
 class ClientConfig(Model):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping
 
 from pvt_dagster import naming
@@ -52,13 +53,29 @@ def run_file_key(tags: Mapping[str, str]) -> str | None:
     if TAG_FILE in tags:
         return tags[TAG_FILE]
     if TAG_FEED in tags and PARTITION_TAG in tags:
-        return file_key_of(tags[TAG_FEED], tags[PARTITION_TAG])
+        return file_key_of(feed_of_lane(tags[TAG_FEED]), tags[PARTITION_TAG])
     return None
 
 
+def feed_lane(feed: FeedRef, key: str) -> str:
+    """The ``pvt/feed`` tag of a file's run, which the one-run-per-value limit keys on: the
+    feed (``client/feed``), or for a feed with ``concurrency: N`` > 1 one of its N lanes
+    (``client/feed#k``, k from a stable hash of the file key), so N files run at once."""
+    lanes = feed.config.concurrency
+    if lanes <= 1:
+        return feed.qualified_name
+    return f"{feed.qualified_name}#{zlib.crc32(key.encode()) % lanes}"
+
+
+def feed_of_lane(value: str) -> str:
+    """The feed (``client/feed``) of a ``pvt/feed`` tag value, without its lane."""
+    return value.split("#", 1)[0]
+
+
 def run_tags(feed: FeedRef, key: str) -> dict[str, str]:
-    """Tags of a file's run; ``pvt/feed`` is what the one-run-per-feed limit keys on."""
-    return {TAG_FEED: feed.qualified_name, TAG_CLIENT: feed.client, TAG_FILE: key}
+    """Tags of a file's run; ``pvt/feed`` (see ``feed_lane``) is what the instance's
+    one-run-per-value limit keys on."""
+    return {TAG_FEED: feed_lane(feed, key), TAG_CLIENT: feed.client, TAG_FILE: key}
 
 
 def job_asset_key_path(job: JobRef) -> list[str]:

@@ -38,17 +38,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def dagster_dev(intake_env: IntakeEnv, tmp_path: Path) -> Iterator[DagsterDev]:
-    """``dagster dev`` on the test config with the repo's dagster.yaml; yields its URL and
-    instance folder, then stops it (SIGINT to the group, SIGKILL for what is left)."""
-    home = tmp_path / "dagster_home"
+@contextlib.contextmanager
+def running_dagster_dev(config_path: Path, workdir: Path) -> Iterator[DagsterDev]:
+    """``dagster dev`` on ``config_path`` with the repo's dagster.yaml, its instance and log
+    (``dagster_dev.log``) under ``workdir``; yields its URL and instance folder once it
+    answers, then stops it (SIGINT to the group, SIGKILL for what is left)."""
+    home = workdir / "dagster_home"
     home.mkdir(exist_ok=True)
     shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
     port = free_port()
-    env = {**os.environ, "PVT_CONFIG": str(intake_env.config_path), "DAGSTER_HOME": str(home)}
+    env = {**os.environ, "PVT_CONFIG": str(config_path), "DAGSTER_HOME": str(home)}
     dagster = Path(sys.executable).parent / "dagster"
-    log = (tmp_path / "dagster_dev.log").open("wb")
+    log_path = workdir / "dagster_dev.log"
+    log = log_path.open("wb")
     process = subprocess.Popen(
         [str(dagster), "dev", "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -56,7 +58,8 @@ def dagster_dev(intake_env: IntakeEnv, tmp_path: Path) -> Iterator[DagsterDev]:
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            assert process.poll() is None, (tmp_path / "dagster_dev.log").read_text()[-3000:]
+            if process.poll() is not None:
+                raise RuntimeError(f"dagster dev exited: {log_path.read_text()[-3000:]}")
             try:
                 if requests.get(f"{base}/server_info", timeout=2).status_code == 200:
                     break
@@ -64,7 +67,7 @@ def dagster_dev(intake_env: IntakeEnv, tmp_path: Path) -> Iterator[DagsterDev]:
                 pass
             time.sleep(0.5)
         else:
-            pytest.fail("dagster dev did not answer within 120 s")
+            raise RuntimeError("dagster dev did not answer within 120 s")
         yield DagsterDev(base, home)
     finally:
         process.send_signal(signal.SIGINT)
@@ -76,3 +79,8 @@ def dagster_dev(intake_env: IntakeEnv, tmp_path: Path) -> Iterator[DagsterDev]:
             log.close()
 
 
+@pytest.fixture
+def dagster_dev(intake_env: IntakeEnv, tmp_path: Path) -> Iterator[DagsterDev]:
+    """``dagster dev`` on the test config (see ``running_dagster_dev``)."""
+    with running_dagster_dev(intake_env.config_path, tmp_path) as dev:
+        yield dev

@@ -1,0 +1,27 @@
+"""Every run worker imports the code location, so what the location imports is paid once per
+run: client libraries that only some sources, channels or formats use (simple-salesforce with
+zeep, boto3, paramiko, openpyxl) are imported where they are used, not by the definitions."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from pvt_dagster_tests.support.fixtures import IntakeEnv
+
+LAZY = ("simple_salesforce", "zeep", "boto3", "paramiko", "openpyxl")
+PROBE = ("import json, sys, pvt_dagster.definitions as d; "
+         "print(json.dumps([sorted({m.split('.')[0] for m in sys.modules}), "
+         "len(list(d.defs.resolve_all_job_defs()))]))")
+
+
+def test_definitions_do_not_import_optional_client_libraries(intake_env: IntakeEnv) -> None:
+    env = {**os.environ, "PVT_CONFIG": str(intake_env.config_path)}
+    done = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True,
+                          text=True, check=True, timeout=300)
+    modules, jobs = json.loads(done.stdout.strip().splitlines()[-1])
+    assert jobs >= 2  # the location really loaded the test config's feeds
+    assert "pandas" in modules  # what a run needs is there
+    assert [m for m in LAZY if m in modules] == []
