@@ -83,6 +83,9 @@ def test_schema_describes_concurrency() -> None:
     assert "order" in prop["description"]
 
 
+BIG_FILE_ROWS = 200_000
+
+
 @pytest.fixture
 def concurrent_env(intake_env: IntakeEnv) -> IntakeEnv:
     """The test config with ``concurrency: 4`` on the members feed (before dagster dev)."""
@@ -94,8 +97,11 @@ def concurrent_env(intake_env: IntakeEnv) -> IntakeEnv:
 def test_daemon_runs_files_of_a_concurrent_feed_at_once(
         concurrent_env: IntakeEnv, dagster_dev: DagsterDev,
         monkeypatch: pytest.MonkeyPatch) -> None:
+    # Files big enough that each run lasts seconds: on an idle machine a 3-row file's run
+    # ends before the daemon has launched the next one, and nothing could overlap.
+    rows = [[str(i), "123-45-6789", "(555) 123-4567", "CA"] for i in range(BIG_FILE_ROWS)]
     for n in range(4):
-        concurrent_env.drop_encrypted(f"members_{n}.csv.pgp", csv_bytes(GOOD_ROWS))
+        concurrent_env.drop_encrypted(f"members_{n}.csv.pgp", csv_bytes(rows))
     _wait_delivered(concurrent_env, 4, timeout=300)
     monkeypatch.setenv("DAGSTER_HOME", str(dagster_dev.home))
     with dg.DagsterInstance.get() as instance:
