@@ -74,13 +74,12 @@ class ObservationsMixin(LedgerBase):
         # converted here once): a poll of a big folder reads every observation.
         stmt = text(_SELECT + (" AND gone_at IS NULL" if listed_only else ""))
         with self._read() as session:
-            rows = session.execute(stmt, {"client": client, "source": source})
-            return {row.path: ObservationRecord(
-                client=client, source=source, path=row.path, name=row.name, size=row.size,
-                mtime=row.mtime, kind=row.kind, first_seen_at=_utc(row.first_seen_at),
-                stable_since=_utc(row.stable_since), seen_count=row.seen_count,
-                last_seen_at=_utc(row.last_seen_at), gone_at=_utc_or_none(row.gone_at),
-                file_key=row.file_key) for row in rows}
+            rows = session.execute(stmt, {"client": client, "source": source}).tuples().all()
+        return {path: ObservationRecord(
+            client=client, source=source, path=path, name=name, size=size, mtime=mtime,
+            kind=kind, first_seen_at=_utc(first), stable_since=_utc(stable), seen_count=count,
+            last_seen_at=_utc(last), gone_at=_utc_or_none(gone), file_key=key)
+            for path, name, size, mtime, kind, first, stable, count, last, gone, key in rows}
 
     def observation(self, client: str, source: str, path: str) -> ObservationRecord | None:
         """The observation of one entry of a source, or None if it was never listed."""

@@ -6,6 +6,7 @@ import dataclasses
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -217,11 +218,15 @@ def poll_source(*, ledger: Ledger, client: str, client_config: ClientConfig, sou
                 source: Source, now: datetime) -> PollResult:
     """List a source once and apply the polling rules; the ledger keeps every observation.
     Files of a source that delivers whole files (a push area) are ready when first seen."""
-    entries = _unique(source.list_entries())
+    # The ledger's one read of the source's observations runs while the source lists (the
+    # listing waits on the network, the read on the database): a big folder pays for one.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pvt-poll") as pool:
+        reading = pool.submit(ledger.observations, client, source_name, listed_only=True)
+        entries = _unique(source.list_entries())
+        previous = reading.result()
     whole = isinstance(source, DeliversWholeFiles) and source.delivers_whole_files
     poll = _Poll(ledger, client, client_config, source_name, now, whole_files=whole)
     poll.result.listed = len(entries)
-    previous = ledger.observations(client, source_name, listed_only=True)
     linked_keys = {o.file_key for o in previous.values() if o.file_key}
     linked = ledger.files_by_key(linked_keys)
     listed_paths = set()

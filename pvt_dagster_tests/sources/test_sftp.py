@@ -14,6 +14,7 @@ from pvt_dagster.errors import ServerIdentityError, SourceAuthError, SourceEntry
 from pvt_dagster.pipeline import Intake
 from pvt_dagster.sources import sftp as sftp_module
 from pvt_dagster.sources.sftp import SftpFolderSource
+from pvt_dagster.sources.sftp_listing import parse_names
 from pvt_dagster.transport import receive
 from pvt_dagster_tests.support.servers.sshd import REMOTE_ROOT, USER, SshServer, keygen
 
@@ -48,6 +49,37 @@ def test_lists_recursively_with_one_listdir_per_folder(sshd: SshServer,
     assert entries["a.csv"].size == 5 and entries["a.csv"].kind == "file"
     assert entries["link.csv"].kind == "symlink"
     assert sorted(calls) == ["/upload", "/upload/sub", "/upload/sub/deeper"]
+
+
+def test_the_listing_parser_agrees_with_paramiko(sshd: SshServer) -> None:
+    """Our struct parser of NAME replies gives paramiko's names, sizes, modes and mtimes, for
+    more entries than one reply holds, with folders, symlinks and odd names among them."""
+    for n in range(250):
+        sshd.put(f"f_{n:03d}.csv", b"x" * n)
+    sshd.put("sub/inner.csv", b"inner")
+    (sshd.upload / "link.csv").symlink_to(sshd.upload / "f_001.csv")
+    sshd.put("caf\u00e9 \u6587\u4ef6.csv", b"unicode")
+    src = source(sshd)
+    try:
+        client = src.sftp()
+        ours = {e.filename: (e.st_size, e.st_mode, e.st_mtime)
+                for e in sftp_module.listdir_attr(client, REMOTE_ROOT)}
+        theirs = {a.filename: (a.st_size, a.st_mode, a.st_mtime)
+                  for a in client.listdir_attr(REMOTE_ROOT)}
+    finally:
+        src.close()
+    assert len(ours) == 253
+    assert ours == theirs
+
+
+def test_a_malformed_name_reply_is_an_error_not_a_short_listing() -> None:
+    """A reply cut short raises instead of listing fewer files than the server holds."""
+    import struct
+
+    body = struct.pack(">I", 2) + struct.pack(">I", 5) + b"a.csv" + struct.pack(">I", 0)
+    body += struct.pack(">II", 0x1, 0)  # flags say a size follows, but only 4 bytes do
+    with pytest.raises(struct.error):
+        parse_names(body)
 
 
 def test_streams_archives_and_removes(sshd: SshServer, tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ def free_port() -> int:
 
 
 def wait_for_port(port: int, proc: subprocess.Popen[bytes] | None = None,
-                  timeout: float = 10.0, log: Path | None = None) -> None:
+                  timeout: float = 30.0, log: Path | None = None) -> None:
     """Wait until something accepts on 127.0.0.1:port; RuntimeError if the process died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
