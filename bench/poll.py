@@ -1,6 +1,6 @@
 """One poll of an SFTP folder of 10,000 files (list, observe, decide readiness, record in the
-ledger) against a bare paramiko ``listdir_attr`` of the same folder, in the same run.
-Goal: at most 1.5 times. The poll measured is a steady-state one (every file already observed
+ledger) against a bare paramiko ``listdir_attr`` of the same folder, in the same run (five of
+each, alternating; the best of each counts). Goal: at most 1.5 times. The poll measured is a steady-state one (every file already observed
 and settled); the files match no feed and the source says ``unmatched: ignore``, so no file
 rows are made."""
 
@@ -17,6 +17,7 @@ from pvt_dagster.polling import poll_source
 from pvt_dagster_tests.support.servers.sshd import REMOTE_ROOT, SshServer, missing_reason
 
 FILES = 10_000
+ROUNDS = 5
 
 
 def run() -> list[Ratio]:
@@ -42,7 +43,6 @@ def run() -> list[Ratio]:
             source = intake.source("acme", "drop")
             try:
                 sftp = source.sftp()  # type: ignore[attr-defined]
-                _, bare = timed(lambda: sftp.listdir_attr(REMOTE_ROOT))
 
                 def one_poll(seconds: int) -> None:
                     poll_source(ledger=intake.ledger, client="acme",
@@ -52,7 +52,13 @@ def run() -> list[Ratio]:
 
                 _, first = timed(lambda: one_poll(0))
                 _, second = timed(lambda: one_poll(1))  # every entry settles: all written
-                _, ours = timed(lambda: one_poll(2))
+                bares, ours_all = [], []
+                for n in range(ROUNDS):  # alternating; the best of each counts (a busy machine)
+                    bares.append(timed(lambda: sftp.listdir_attr(REMOTE_ROOT))[1])
+                    ours_all.append(timed(lambda n=n: one_poll(2 + n))[1])
+                bare, ours = min(bares), min(ours_all)
+                print("(steady polls: " + ", ".join(f"{t:.2f}" for t in ours_all) + " s; bare "
+                      "listings: " + ", ".join(f"{t:.2f}" for t in bares) + " s)")
                 print(f"(first poll, every observation new: {first:.2f} s; second, every "
                       f"observation settling: {second:.2f} s)")
             finally:

@@ -27,11 +27,6 @@ def _utc(value: datetime | str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _utc_or_none(value: datetime | str | None) -> datetime | None:
-    """``_utc`` for a nullable column."""
-    return None if value is None else _utc(value)
-
-
 def _apply(row: Observation, record: ObservationRecord) -> None:
     for name in _FIELDS:
         value = getattr(record, name)
@@ -75,10 +70,18 @@ class ObservationsMixin(LedgerBase):
         stmt = text(_SELECT + (" AND gone_at IS NULL" if listed_only else ""))
         with self._read() as session:
             rows = session.execute(stmt, {"client": client, "source": source}).tuples().all()
+        seen: dict[datetime | str, datetime] = {}  # a poll stamps many rows with one time
+
+        def utc(value: datetime | str) -> datetime:
+            found = seen.get(value)
+            if found is None:
+                found = seen[value] = _utc(value)
+            return found
+
         return {path: ObservationRecord(
             client=client, source=source, path=path, name=name, size=size, mtime=mtime,
-            kind=kind, first_seen_at=_utc(first), stable_since=_utc(stable), seen_count=count,
-            last_seen_at=_utc(last), gone_at=_utc_or_none(gone), file_key=key)
+            kind=kind, first_seen_at=utc(first), stable_since=utc(stable), seen_count=count,
+            last_seen_at=utc(last), gone_at=None if gone is None else utc(gone), file_key=key)
             for path, name, size, mtime, kind, first, stable, count, last, gone, key in rows}
 
     def observation(self, client: str, source: str, path: str) -> ObservationRecord | None:
