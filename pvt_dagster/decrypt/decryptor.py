@@ -201,26 +201,23 @@ class _Job:
         check_recipients(src.name, recipients, found.fingerprint, own_ids, held_ids)
         tmp = _temp_beside(self.dst)
         try:
-            with open(tmp, "wb") as out:
-                run = gpg_decrypt_stream(self.keystore.gpg_binary, self.keystore.gnupghome,
-                                         src, out, passphrase=self.passphrase, limit=limit)
-                if run.stopped_at_limit:
-                    raise DecompressionLimitError(
-                        f"{src.name}: decrypted output passed the limit of {limit_name}; gpg "
-                        "was stopped and nothing was kept (a compression bomb?)")
-                if not succeeded(run.statuses, run.returncode):
-                    if is_transient(run.statuses, own_ids):
-                        raise _AgentTrouble(AgentUnavailableError(
-                            f"cannot decrypt {src.name}: gpg could not talk to the keystore's "
-                            f"agent after {ATTEMPTS} attempts (error codes "
-                            f"{sorted(error_codes(run.statuses)) or 'none'})"))
-                    raise decrypt_error(src, self.key, run.statuses, self.passphrase,
-                                        looks_like_pgp(src))
-                if recipients.hidden:
-                    check_decryption_key(src.name, run.statuses, found.fingerprint, own_ids)
-                signer = self._signer(run.statuses)
-                out.flush()
-                os.fsync(out.fileno())
+            run = gpg_decrypt_stream(self.keystore.gpg_binary, self.keystore.gnupghome,
+                                     src, tmp, passphrase=self.passphrase, limit=limit)
+            if run.stopped_at_limit:
+                raise DecompressionLimitError(
+                    f"{src.name}: decrypted output passed the limit of {limit_name}; gpg "
+                    "was stopped and nothing was kept (a compression bomb?)")
+            if not succeeded(run.statuses, run.returncode):
+                if is_transient(run.statuses, own_ids):
+                    raise _AgentTrouble(AgentUnavailableError(
+                        f"cannot decrypt {src.name}: gpg could not talk to the keystore's "
+                        f"agent after {ATTEMPTS} attempts (error codes "
+                        f"{sorted(error_codes(run.statuses)) or 'none'})"))
+                raise decrypt_error(src, self.key, run.statuses, self.passphrase,
+                                    looks_like_pgp(src))
+            if recipients.hidden:
+                check_decryption_key(src.name, run.statuses, found.fingerprint, own_ids)
+            signer = self._signer(run.statuses)
             os.replace(tmp, self.dst)
         except BaseException:
             with contextlib.suppress(OSError):

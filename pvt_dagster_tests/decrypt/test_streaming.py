@@ -169,6 +169,37 @@ def test_compression_bomb_stops_at_the_byte_limit(keys: Keys, tmp_path: Path) ->
     assert got.bytes == 40 * 1024 * 1024
 
 
+@pytest.mark.parametrize("through", ["file_size_cap", "pipe"])
+def test_both_ways_of_taking_the_plaintext(keys: Keys, plain: Path, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch, through: str) -> None:
+    """gpg writing the file under prlimit's cap, and the pipe we read where prlimit is missing:
+    the same bytes and sha256, and a bomb stopped with nothing kept."""
+    from pvt_dagster.decrypt import gpgstream
+
+    if through == "pipe":
+        monkeypatch.setattr(gpgstream, "PRLIMIT", None)
+    else:
+        assert gpgstream.PRLIMIT is not None, "util-linux's prlimit is missing"
+    enc = gpg_encrypt(keys.keystore, plain, tmp_path / "m.pgp", recipient=PLAIN_OWNER)
+    got = decrypt_file(keys.keystore, enc, tmp_path / "out" / "m.csv", key=PLAIN_OWNER,
+                       passphrase=None)
+    assert (tmp_path / "out" / "m.csv").read_bytes() == CSV
+    assert (got.bytes, got.sha256) == (len(CSV), hashlib.sha256(CSV).hexdigest())
+    zeros = tmp_path / "zeros"
+    zeros.write_bytes(bytes(8 * 1024 * 1024))
+    bomb = gpg_encrypt(keys.keystore, zeros, tmp_path / "bomb.pgp", recipient=PLAIN_OWNER,
+                       compress="zlib")
+    out = tmp_path / "bomb_out"
+    with pytest.raises(DecompressionLimitError, match="max_output_bytes"):
+        decrypt_file(keys.keystore, bomb, out / "x", key=PLAIN_OWNER, passphrase=None,
+                     limits=Limits(max_output_bytes=len(CSV), max_ratio=1e9))
+    assert leftovers(out) == []
+    exact = decrypt_file(keys.keystore, enc, out / "exact.csv", key=PLAIN_OWNER,
+                         passphrase=None, limits=Limits(max_output_bytes=len(CSV),
+                                                        max_ratio=1e9))
+    assert exact.bytes == len(CSV)  # a file exactly at the limit is kept
+
+
 def test_limit_settings() -> None:
     assert Limits(10**9, 100).for_input(10)[0] == 16 * 1024 * 1024  # ratio floor
     assert Limits(10**9, 100).for_input(1_000_000) == (100_000_000, "max_ratio 100 "
