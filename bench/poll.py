@@ -1,8 +1,8 @@
 """One poll of an SFTP folder of 10,000 files (list, observe, decide readiness, record in the
 ledger) against a bare paramiko ``listdir_attr`` of the same folder, in the same run (five of
-each, alternating; the best of each counts). Goal: at most 1.5 times. The poll measured is a steady-state one (every file already observed
-and settled); the files match no feed and the source says ``unmatched: ignore``, so no file
-rows are made."""
+each, alternating; the best of each counts). Goal: at most 1.5 times. The poll measured is a
+steady-state one (every file already observed and settled); the files match no feed and the
+source says ``unmatched: ignore``, so no file rows are made."""
 
 from __future__ import annotations
 
