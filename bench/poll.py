@@ -7,8 +7,8 @@ source says ``unmatched: ignore``, so no file rows are made."""
 from __future__ import annotations
 
 import tempfile
-from functools import partial
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from bench.common import Ratio, timed
