@@ -15,7 +15,7 @@ from pvt_dagster.sources.sftp import SftpFolderSource
 from pvt_dagster.transport import receive
 from pvt_dagster_tests.support.servers.sshd import REMOTE_ROOT, USER, SshServer, missing_reason
 
-SIZE = 1024 * 1024 * 1024
+SIZE = int(os.environ.get("PVT_BENCH_SFTP_MB", "1024")) * 1024 * 1024  # smaller to iterate
 
 
 def run() -> list[Ratio]:
