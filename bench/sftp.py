@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from bench.common import Ratio, timed
-from pvt_dagster.config.models import SecretRef, SftpSource
+from pvt_dagster.config import Keep, SecretRef, SftpSource
 from pvt_dagster.sources.sftp import SftpFolderSource
 from pvt_dagster.transport import receive
 from pvt_dagster_tests.support.servers.sshd import REMOTE_ROOT, USER, SshServer, missing_reason
@@ -38,7 +38,7 @@ def run() -> list[Ratio]:
             config = SftpSource(kind="sftp", host="127.0.0.1", port=server.port,
                                 username=USER, private_key=SecretRef(file=server.client_key),
                                 known_hosts=server.known_hosts, path=REMOTE_ROOT,
-                                after_transfer="keep")
+                                after_transfer=Keep())
             source = SftpFolderSource("bench", config)
             try:
                 entry = source.stat("big.bin")

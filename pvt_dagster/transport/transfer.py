@@ -39,6 +39,7 @@ from pvt_dagster.sources import MarksSeen, RemoteEntry, Source, iter_chunks
 CHUNK = 1024 * 1024
 QUEUED = 16  # chunks between the reader and the hashing writer (a few MiB at most)
 THREADED_FROM = 4 * CHUNK  # copies this large hash and write on their own thread
+SYNC_EVERY = 64 * CHUNK  # the writer thread flushes to disk as it goes (0: only at the end)
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ class _Sink:
         self.digest = hashlib.sha256()
         self._out = out
         self._failed: OSError | None = None
+        self._unsynced = 0
         self._queue: queue.Queue[bytes | None] | None = None
         self._thread: threading.Thread | None = None
         if threaded:
@@ -161,12 +163,22 @@ class _Sink:
         self.digest.update(chunk)
         self._out.write(chunk)
 
+    def _write_and_sync(self, chunk: bytes) -> None:
+        """Write, and flush to disk every SYNC_EVERY bytes: the disk works while the network
+        does, instead of taking the whole file at the final fsync (measured 1 s a 512 MiB)."""
+        self._write(chunk)
+        self._unsynced += len(chunk)
+        if SYNC_EVERY and self._unsynced >= SYNC_EVERY:
+            self._out.flush()
+            os.fdatasync(self._out.fileno())
+            self._unsynced = 0
+
     def _drain(self) -> None:
         assert self._queue is not None
         while (chunk := self._queue.get()) is not None:
             if self._failed is None:  # after a failure, only drain so put() never blocks
                 try:
-                    self._write(chunk)
+                    self._write_and_sync(chunk)
                 except OSError as exc:
                     self._failed = exc
 
