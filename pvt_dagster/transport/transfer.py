@@ -37,7 +37,7 @@ from pvt_dagster.fsutil import READ_ONLY_MODE, fsync_dir, private_temp_beside
 from pvt_dagster.sources import MarksSeen, RemoteEntry, Source, iter_chunks
 
 CHUNK = 1024 * 1024
-QUEUED = 16  # chunks between the reader and the hashing writer (a few MiB at most)
+QUEUED = 16  # chunks between the reader and the hashing writer (16 MiB at most)
 THREADED_FROM = 4 * CHUNK  # copies this large hash and write on their own thread
 SYNC_EVERY = 64 * CHUNK  # the writer thread flushes to disk as it goes (0: only at the end)
 
