@@ -1,6 +1,6 @@
 """SFTP download of a 1 GB file over loopback: the sftp source (paramiko, through
 ``transport.receive``) against OpenSSH's ``sftp`` client, in the same run, from the same sshd.
-Goal: our throughput at least 0.5 of the client's. The file lives in a temp dir (deleted)."""
+Goal: our throughput at least 0.6 of the client's. The file lives in a temp dir (deleted)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import tempfile
 from pathlib import Path
 
 from bench.common import Ratio, timed
-from pvt_dagster.config.models import SecretRef, SftpSource
+from pvt_dagster.config import Keep, SecretRef, SftpSource
 from pvt_dagster.sources.sftp import SftpFolderSource
 from pvt_dagster.transport import receive
 from pvt_dagster_tests.support.servers.sshd import REMOTE_ROOT, USER, SshServer, missing_reason
 
-SIZE = 1024 * 1024 * 1024
+SIZE = int(os.environ.get("PVT_BENCH_SFTP_MB", "1024")) * 1024 * 1024  # smaller to iterate
 
 
 def run() -> list[Ratio]:
@@ -38,7 +38,7 @@ def run() -> list[Ratio]:
             config = SftpSource(kind="sftp", host="127.0.0.1", port=server.port,
                                 username=USER, private_key=SecretRef(file=server.client_key),
                                 known_hosts=server.known_hosts, path=REMOTE_ROOT,
-                                after_transfer="keep")
+                                after_transfer=Keep())
             source = SftpFolderSource("bench", config)
             try:
                 entry = source.stat("big.bin")
@@ -57,4 +57,4 @@ def run() -> list[Ratio]:
             server.close()
     mb = SIZE / 1e6
     return [Ratio("sftp download 1 GB (throughput)", mb / ours, mb / theirs, "MB/s",
-                  ">= 0.5 of OpenSSH's sftp")]
+                  ">= 0.6 of OpenSSH's sftp")]

