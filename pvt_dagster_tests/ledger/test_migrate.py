@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from pvt_dagster.config.models import PvtConfig
 from pvt_dagster.errors import LedgerUnavailableError
-from pvt_dagster.ledger import Ledger, migrate
+from pvt_dagster.ledger import Ledger
 from pvt_dagster.ledger.migrate import head_revision
 
 REPO = Path(__file__).resolve().parents[2]
@@ -104,8 +104,3 @@ def test_in_memory_sqlite_works() -> None:
     with Ledger("sqlite://") as ledger:
         ledger.upgrade()
         assert ledger.list_files() == []
-
-
-def test_head_read_from_the_scripts_is_alembics() -> None:
-    """The up-to-date check reads the scripts' revision lines without Alembic: same head."""
-    assert head_revision() == migrate._alembic_head() is not None
