@@ -31,7 +31,8 @@ def build_definitions(config_path: str | None = None) -> dg.Definitions:
     configure_logging(config)  # home/logs/: debug, daily, error and critical logs
     ledger = Ledger.for_config(config)
     try:
-        ledger.upgrade()
+        if not ledger.is_up_to_date():  # every run worker loads this: no lock when current
+            ledger.upgrade()
     finally:
         ledger.close()
     return build_location(config)

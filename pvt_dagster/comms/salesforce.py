@@ -11,14 +11,14 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-import requests
-
 from pvt_dagster.config import SalesforceConfig
 from pvt_dagster.domain import SLA_MESSAGE_KINDS
 from pvt_dagster.errors import ChannelRejectedError, ChannelUnavailableError, ConfigError
 from pvt_dagster.ledger import MessageRecord
 
-if TYPE_CHECKING:  # simple-salesforce (zeep, lxml, httpx) is imported where a Case is made
+if TYPE_CHECKING:  # simple-salesforce (zeep, lxml, httpx) and requests are imported where a
+    # Case is made: every run worker loads this module
+    import requests
     from simple_salesforce.api import Salesforce
     from simple_salesforce.exceptions import SalesforceError
 
@@ -37,20 +37,6 @@ def external_id(message: MessageRecord) -> str:
     return value
 
 
-class _TimeoutSession(requests.Session):
-    """A requests session with a default timeout on every call."""
-
-    def __init__(self, timeout: float) -> None:
-        super().__init__()
-        self.default_timeout = timeout
-
-    def request(self, method: str | bytes, url: str | bytes,
-                *args: Any, **kwargs: Any) -> requests.Response:
-        """Send with the default timeout unless one is given."""
-        kwargs.setdefault("timeout", self.default_timeout)
-        return super().request(method, url, *args, **kwargs)
-
-
 class SalesforceCases:
     """Opens, updates and closes Cases; errors become ChannelUnavailable/RejectedError."""
 
@@ -60,7 +46,9 @@ class SalesforceCases:
         self.where = f"salesforce {urlsplit(config.instance_url).netloc or config.instance_url}"
 
     def _http(self) -> requests.Session:
-        session = _TimeoutSession(self.config.timeout_seconds)
+        from pvt_dagster.comms.timeout_session import TimeoutSession
+
+        session = TimeoutSession(self.config.timeout_seconds)
         if self.config.ca_bundle is not None:
             session.verify = str(self.config.ca_bundle)
             session.trust_env = False
@@ -94,6 +82,7 @@ class SalesforceCases:
 
     def _call(self, action: str, body: Any) -> Any:
         """Run ``body(sobject_type, client)``, translating every third-party error."""
+        import requests
         from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
 
         try:

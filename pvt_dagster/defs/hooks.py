@@ -42,6 +42,8 @@ def pvt_failure_hook(context: dg.HookContext) -> None:
 @dg.success_hook(name="pvt_report_success", required_resource_keys={"pvt"})
 def pvt_success_hook(context: dg.HookContext) -> None:
     """When a file's delivery succeeds after earlier problems, queue its 'resolved' message."""
+    if stage_of(context.op.name) != "delivered":
+        return  # the other stages' steps: no need to look the run up
     key, stage = step_file_and_stage(context)
     if key is None or stage != "delivered":
         return

@@ -7,6 +7,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -36,8 +37,10 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+@cache
 def head_revision() -> str | None:
-    """The newest migration shipped with this package."""
+    """The newest migration shipped with this package (read once per process: every run and
+    sensor tick that opens the ledger checks it)."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 

@@ -153,6 +153,10 @@ class TrackingMixin(LedgerBase):
         """Upsert processes by name (fields: PROCESS_FIELDS); how many rows changed."""
         for fields in specs.values():
             as_process_stage(fields["stage"])
+        with self._read() as session:  # every run and tick syncs: no write lock when in line
+            rows = {r.name: r for r in session.scalars(select(Process))}
+            if not any(_differs(rows.get(name), fields) for name, fields in specs.items()):
+                return 0
         changed = 0
         with self._write() as session:
             rows = {r.name: r for r in session.scalars(select(Process))}
@@ -161,7 +165,7 @@ class TrackingMixin(LedgerBase):
                 if row is None:
                     session.add(Process(name=name, updated_at=utcnow(), **fields))
                     changed += 1
-                elif any(getattr(row, f) != fields[f] for f in PROCESS_FIELDS):
+                elif _differs(row, fields):
                     for field_name in PROCESS_FIELDS:
                         setattr(row, field_name, fields[field_name])
                     row.updated_at = utcnow()
@@ -316,3 +320,8 @@ class TrackingMixin(LedgerBase):
             stmt = stmt.limit(limit)
         with self._read() as session:
             return [_error(r) for r in session.scalars(stmt)]
+
+
+def _differs(row: Process | None, fields: dict[str, Any]) -> bool:
+    """Whether a registered process is missing or differs from its spec."""
+    return row is None or any(getattr(row, f) != fields[f] for f in PROCESS_FIELDS)

@@ -1,6 +1,7 @@
 """Every run worker imports the code location, so what the location imports is paid once per
 run: client libraries that only some sources, channels or formats use (simple-salesforce with
-zeep, boto3, paramiko, openpyxl) are imported where they are used, not by the definitions."""
+zeep, requests, boto3, paramiko, openpyxl) are imported where they are used, not by the
+definitions."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sys
 
 from pvt_dagster_tests.support.fixtures import IntakeEnv
 
-LAZY = ("simple_salesforce", "zeep", "boto3", "paramiko", "openpyxl")
+LAZY = ("simple_salesforce", "zeep", "requests", "boto3", "paramiko", "openpyxl")
 PROBE = ("import json, sys, pvt_dagster.definitions as d; "
          "print(json.dumps([sorted({m.split('.')[0] for m in sys.modules}), "
          "len(list(d.defs.resolve_all_job_defs()))]))")

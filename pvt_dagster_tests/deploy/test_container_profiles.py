@@ -223,6 +223,8 @@ def test_helm_instance_settings_match_the_instance_files() -> None:
     base = load_yaml(INSTANCE_YAMLS["postgres"])
     queue = section(values, "dagsterDaemon", "runCoordinator", "config", "queuedRunCoordinator")
     assert queue["tagConcurrencyLimits"] == base["concurrency"]["runs"]["tag_concurrency_limits"]
+    assert queue["dequeueIntervalSeconds"] == \
+        base["run_coordinator"]["config"]["dequeue_interval_seconds"]
     s3 = section(values, "computeLogManager", "config", "s3ComputeLogManager")
     logs = base["compute_logs"]["config"]
     assert (s3["bucket"], s3["prefix"], s3["endpointUrl"]) == (

@@ -55,6 +55,9 @@ def test_instance_yaml_validates_with_its_classes(profile: str, tmp_path: Path,
     classes = configured_classes(ref)
     assert classes["run_coordinator_data"] is QueuedRunCoordinator
     assert classes["run_launcher_data"] is LAUNCHERS[profile]
+    # the queue is checked every second: a ready file does not wait 2.5 s on average for it
+    coordinator = ref.run_coordinator_data.rehydrate(QueuedRunCoordinator)
+    assert coordinator.dequeue_interval_seconds == 1
     if profile != "default":  # the default keeps SQLite and local compute logs in DAGSTER_HOME
         assert classes["storage_data"] is DagsterPostgresStorage
         assert classes["compute_logs_data"] is S3ComputeLogManager
