@@ -169,6 +169,11 @@ class VaultIntegrityError(PvtError):
     """A stored file no longer matches the sha256 the ledger recorded for it."""
 
 
+class StorageError(PvtError):
+    """The object store that holds the vault and stage outputs (``storage:``) cannot be
+    reached, read or written."""
+
+
 class BytesPurgedError(PvtError):
     """A file's bytes were deleted on purpose under its client's retention (``pvt purge``);
     it cannot be replayed (``pvt replay`` exits 1)."""

@@ -129,8 +129,8 @@ def impact_of(intake: Intake, feed: FeedRef, record: FileRecord, work: Path) -> 
     then = {c.check_name: _state(c.passed, c.failures) for c in recorded}
     then_failed = any(c.severity == "failure" and not c.passed for c in recorded)
     plain = work / "plain"
-    decrypt_or_copy(intake.keystore, feed, record.name, intake.layout.vault_path(record.key),
-                    plain)
+    decrypt_or_copy(intake.keystore, feed, record.name,
+                    intake.store.fetch(intake.layout.vault_path(record.key)), plain)
     try:
         report = validate_file(plain, feed.config,
                                previous_rows=previous_delivered_rows(intake.ledger, record))
@@ -153,7 +153,7 @@ def cmd_impact(intake: Intake, args: argparse.Namespace) -> int:
     feed = intake.parse_feed_name(args.feed)
     since = _since(args.since)
     records = [r for r in intake.ledger.list_files(client=feed.client, feed=feed.name)
-               if intake.layout.vault_path(r.key).is_file() and r.status != "rejected"
+               if r.status != "rejected" and intake.store.present(intake.layout.vault_path(r.key))
                and (since is None or (r.received_at or r.discovered_at) >= since)]
     results: list[dict[str, Any]] = []
     errors: list[dict[str, str]] = []

@@ -72,6 +72,7 @@ from pvt_dagster.config.push import is_loopback
 from pvt_dagster.config.schema import config_json_schema
 from pvt_dagster.config.sizes import parse_size
 from pvt_dagster.config.sources import Archive, Delete, SourceBase
+from pvt_dagster.config.storage import S3Access, StorageConfig
 from pvt_dagster.config.yamlsource import KeyPath, SourceMap, dotted, lines_for
 
 __all__ = [
@@ -121,6 +122,7 @@ __all__ = [
     "Route",
     "RouteMatch",
     "RuleConfig",
+    "S3Access",
     "S3Source",
     "S3Target",
     "SalesforceConfig",
@@ -132,6 +134,7 @@ __all__ = [
     "SourceConfig",
     "SourceMap",
     "SplitByOptions",
+    "StorageConfig",
     "TableTarget",
     "TransferConfig",
     "ZscoreOptions",

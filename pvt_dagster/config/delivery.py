@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from pvt_dagster.config.base import IDENTIFIER, Model, SecretRef
+from pvt_dagster.config.storage import S3Access
 
 
 class DailyCsvTarget(Model):
@@ -59,26 +60,13 @@ def same_database(a: str, b: str) -> bool:
     return keys[0] == keys[1]
 
 
-class S3Target(Model):
+class S3Target(S3Access):
     """Write the scrubbed file to ``s3://bucket/prefix/<client>/<feed>/<date>/<key slug>.csv``."""
 
     kind: Literal["s3"]
     bucket: str = Field(min_length=3)
     prefix: str = ""
-    endpoint_url: str | None = None             # an S3-compatible store (MinIO, moto, ...)
-    region: str | None = None
-    addressing_style: Literal["auto", "path", "virtual"] = "auto"
-    access_key_id: SecretRef | None = None      # both or neither; neither = the default chain
-    secret_access_key: SecretRef | None = None
-    ca_bundle: Path | None = None
     timeout_seconds: float = Field(default=60, gt=0)
-
-    @model_validator(mode="after")
-    def _key_pair(self) -> S3Target:
-        if (self.access_key_id is None) != (self.secret_access_key is None):
-            raise ValueError("give both access_key_id and secret_access_key, or neither "
-                             "(neither = the default AWS credential chain)")
-        return self
 
 
 DeliveryTarget = Annotated[DailyCsvTarget | TableTarget | S3Target, Field(discriminator="kind")]

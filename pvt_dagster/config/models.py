@@ -83,6 +83,7 @@ from pvt_dagster.config.sources import (
     SourceConfig,
     parse_after_transfer,
 )
+from pvt_dagster.config.storage import StorageConfig
 from pvt_dagster.config.yamlsource import KeyPath
 
 __all__ = [
@@ -309,6 +310,7 @@ class PvtConfig(Model):
     ledger: LedgerConfig = Field(default_factory=LedgerConfig)
     keystore: KeystoreConfig = Field(default_factory=KeystoreConfig)
     work: WorkConfig = Field(default_factory=WorkConfig)
+    storage: StorageConfig | None = None  # null: the vault and work folders in the home
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)  # see config/delivery.py
     push: PushServerConfig = Field(default_factory=PushServerConfig)  # `pvt serve`

@@ -19,6 +19,7 @@ from pydantic import (
 from pvt_dagster.config.base import Model, SecretRef
 from pvt_dagster.config.decrypt import fingerprints
 from pvt_dagster.config.push import is_loopback
+from pvt_dagster.config.storage import S3Access
 
 
 @dataclass(frozen=True)
@@ -184,29 +185,12 @@ class _NoPath(SourceBase):
         return self
 
 
-class S3Source(_NoPath):
+class S3Source(_NoPath, S3Access):
     """An S3 bucket or S3-compatible store; archive:PREFIX copies then deletes."""
 
     kind: Literal["s3"]
     bucket: str = Field(min_length=3)
     prefix: str = ""                            # a folder: "in" and "in/" are the same
-    endpoint_url: str | None = None             # an S3-compatible store (MinIO, Ceph, ...)
-    region: str | None = None
-    addressing_style: Literal["auto", "path", "virtual"] = "auto"
-    access_key_id: SecretRef | None = None      # both or neither; neither = the default chain
-    secret_access_key: SecretRef | None = None
-    session_token: SecretRef | None = None
-    ca_bundle: Path | None = None               # PEM of a private CA (else system CAs)
-    timeout_seconds: float = Field(default=30, gt=0)
-
-    @model_validator(mode="after")
-    def _key_pair(self) -> S3Source:
-        if (self.access_key_id is None) != (self.secret_access_key is None):
-            raise ValueError("give both access_key_id and secret_access_key, or neither "
-                             "(neither = the default AWS credential chain)")
-        if self.session_token is not None and self.access_key_id is None:
-            raise ValueError("session_token needs access_key_id and secret_access_key")
-        return self
 
 
 class ImapSource(_NoPath):

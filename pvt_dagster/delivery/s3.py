@@ -2,8 +2,8 @@
 
 The object name depends only on the file, so a rerun overwrites the same object (never a
 second copy). The upload streams from disk (multipart above 8 MB), then the object's size is
-checked against the file's. Credentials come from ``{env}``/``{file}`` refs, resolved here, or
-boto3's default chain."""
+checked against the file's. The client comes from ``pvt_dagster.storage.s3_client``
+(dagster-aws's S3 resource; ``{env}``/``{file}`` credentials or boto3's default chain)."""
 
 from __future__ import annotations
 
@@ -33,23 +33,6 @@ def object_key(prefix: str, client: str, feed: str, day: date, file_key: str) ->
     return "/".join([*parts, client, feed, day.isoformat(), f"{slug}.csv"])
 
 
-def s3_client(target: Any) -> Any:
-    """A boto3 S3 client for an ``S3Target`` (secrets resolved now, never stored)."""
-    import boto3
-    from botocore.config import Config
-
-    keys: dict[str, str] = {}
-    if target.access_key_id is not None:
-        keys = {"aws_access_key_id": target.access_key_id.resolve(),
-                "aws_secret_access_key": target.secret_access_key.resolve()}
-    config = Config(s3={"addressing_style": target.addressing_style},
-                    connect_timeout=target.timeout_seconds, read_timeout=target.timeout_seconds,
-                    retries={"max_attempts": 3, "mode": "standard"})
-    return boto3.session.Session().client(
-        "s3", endpoint_url=target.endpoint_url, region_name=target.region,
-        verify=str(target.ca_bundle) if target.ca_bundle else None, config=config, **keys)
-
-
 def _count_rows(src: Path) -> int:
     """Data rows of a CSV with a header (quoted newlines counted right)."""
     import csv
@@ -75,6 +58,8 @@ def deliver_s3(src: Path, *, target: Any, client: str, feed: str, day: date,
     """Upload ``src`` to its object (overwriting an earlier upload of the same file)."""
     from boto3.s3.transfer import TransferConfig
     from botocore.exceptions import BotoCoreError, ClientError
+
+    from pvt_dagster.storage import s3_client
 
     started = time.monotonic()
     key = object_key(target.prefix, client, feed, day, file_key)

@@ -5,9 +5,11 @@ memory; signature and decompression limits enforced on the way."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from pvt_dagster.config import DecryptConfig, FeedRef
 from pvt_dagster.decrypt import Decrypted, copy_for_plain_feed, decrypt_for_feed
+from pvt_dagster.errors import VaultIntegrityError
 from pvt_dagster.ledger import FileRecord
 from pvt_dagster.pipeline.intake import Intake
 from pvt_dagster.pipeline.progress import mark_done
@@ -42,16 +44,19 @@ def run_decrypted(intake: Intake, key: str, *, run_id: str) -> DecryptedResult:
     record = require_stage(ledger, key, "raw")
     feed = intake.feed_of(record)
     decrypt = feed.config.decrypt
-    src, dst = intake.layout.vault_path(key), intake.layout.decrypted_path(key)
-    if not src.exists():
+    src = intake.store.get(intake.layout.vault_path(key))
+    dst = intake.layout.decrypted_path(key)
+    if src is None:
         refuse_purged(intake, key)
+        raise VaultIntegrityError(f"the vault copy of {key} is missing")
     action = "copy_plain" if decrypt == "none" else "decrypt"
     with recorded_stage(ledger, key, stage="decrypted", action=action, run_id=run_id) as draft:
         draft.input_sha256 = record.raw_sha256
         if decrypt == "none":
             out = copy_for_plain_feed(feed, record.name, src, dst)
         else:
-            out = _decrypt(intake, record, feed, decrypt, draft)
+            out = _decrypt(intake, record, feed, decrypt, src, draft)
+        intake.store.publish(dst, sha256=out.sha256)
         draft.output_sha256, draft.bytes = out.sha256, out.bytes
         result = DecryptedResult(out.sha256, out.bytes, out.seconds, out.key_fingerprint,
                                  out.signer)
@@ -63,11 +68,10 @@ def run_decrypted(intake: Intake, key: str, *, run_id: str) -> DecryptedResult:
 
 
 def _decrypt(intake: Intake, record: FileRecord, feed: FeedRef, decrypt: DecryptConfig,
-             draft: EventDraft) -> Decrypted:
+             vault: Path, draft: EventDraft) -> Decrypted:
     """Decrypt the vault copy with the key chosen for the file's name; details on the draft."""
     draft.details = {}
-    return decrypt_for_feed(intake.keystore, feed, record.name,
-                            intake.layout.vault_path(record.key),
+    return decrypt_for_feed(intake.keystore, feed, record.name, vault,
                             intake.layout.decrypted_path(record.key), details=draft.details)
 
 

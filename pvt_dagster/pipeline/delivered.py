@@ -98,7 +98,7 @@ def run_delivered(intake: Intake, key: str, *, run_id: str) -> DeliveredResult:
     ledger = intake.ledger
     record = require_stage(ledger, key, "scrubbed")
     feed = intake.feed_of(record)
-    scrubbed = intake.layout.scrubbed_path(key)
+    scrubbed = intake.store.fetch(intake.layout.scrubbed_path(key))
     received = record.received_at or utcnow()
     day = received.astimezone(ZoneInfo(intake.config.timezone)).date()
     results: list[TargetResult] = []

@@ -14,6 +14,7 @@ from pvt_dagster.errors import UsageError
 from pvt_dagster.ledger import FileRecord, Ledger
 from pvt_dagster.pipeline.layout import HomeLayout
 from pvt_dagster.sources import PushArea, Source, open_source
+from pvt_dagster.storage import StageStore, open_store
 from pvt_dagster.tracking import sync_registry
 
 #: The source of files handed over with ``pvt ingest`` (not an identifier, so no configured
@@ -43,9 +44,16 @@ class Intake:
         return cls(config=load_config(path))
 
     @cached_property
+    def store(self) -> StageStore:
+        """Where the vault and stage outputs are stored: the home, or object storage."""
+        return open_store(self.config)
+
+    @cached_property
     def layout(self) -> HomeLayout:
-        """Paths under the PVT home."""
-        return HomeLayout(self.config.home)
+        """Paths of the PVT home and of the stage files (in a scratch folder when they are
+        stored as objects)."""
+        store = self.store
+        return HomeLayout(self.config.home, None if store.is_local else store.root)
 
     @property
     def ledger(self) -> Ledger:
@@ -117,6 +125,10 @@ class Intake:
         with self._lock:
             ledger, keystore = self._ledger, self._keystore
             self._ledger = self._keystore = None
+            store = self.__dict__.pop("store", None)
+            self.__dict__.pop("layout", None)
+        if store is not None:
+            store.close()
         if ledger is not None:
             ledger.close()
         if keystore is not None and stop_agent:

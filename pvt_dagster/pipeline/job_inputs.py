@@ -93,7 +93,7 @@ def _job_items(intake: Intake, client: str, job: str) -> list[InputItem]:
         if not usable_as_input(row.status) or not work or row.day is None:
             continue
         items.append(InputItem(input=job, kind="job", partition=row.partition, day=row.day,
-                               path=Path(work), version=row.updated_at.isoformat(),
+                               path=intake.layout.stored(work), version=row.updated_at.isoformat(),
                                preliminary=row.status == PRELIMINARY))
     return items
 

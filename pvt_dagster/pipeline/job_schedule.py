@@ -25,10 +25,10 @@ class DueRun:
     run_key: str
 
 
-def _output_missing(job: JobRef, row: JobOutputRecord) -> bool:
+def _output_missing(intake: Intake, job: JobRef, row: JobOutputRecord) -> bool:
     """Whether a written output is gone: its typed copy, or its CSV in the target folder."""
     work = row.details.get("work")
-    if not work or not Path(work).is_file():
+    if not work or not intake.store.present(intake.layout.stored(work)):
         return True
     if job.config.dir is not None and not row.details.get("split") and row.output:
         return not Path(row.output).is_file()
@@ -48,7 +48,7 @@ def due_runs(intake: Intake, job: JobRef,
             due.append(DueRun(partition, "new input", key))
         elif row.fingerprint != plan.fingerprint:
             due.append(DueRun(partition, "inputs changed", key))
-        elif row.status != ERROR and _output_missing(job, row):
+        elif row.status != ERROR and _output_missing(intake, job, row):
             stamp = row.updated_at.strftime("%Y%m%dT%H%M%S%f")
             due.append(DueRun(partition, "output missing", f"{key}:restore:{stamp}"))
     return due

@@ -35,6 +35,7 @@ from pvt_dagster.processing import (
     write_parquet,
 )
 from pvt_dagster.tracking import actor_of, track_job
+from pvt_dagster.transport import sha256_file
 
 log = logging.getLogger(__name__)
 JOB_FAILED = "job_failed"
@@ -73,13 +74,14 @@ class JobResult:
                 "targets": [t.location for t in self.targets] or None}
 
 
-def _read_frames(plan: PartitionPlan) -> dict[str, pd.DataFrame]:
+def _read_frames(intake: Intake, plan: PartitionPlan) -> dict[str, pd.DataFrame]:
     """One frame per input, in input order (a daily partition stacks the day's items)."""
     frames: dict[str, list[pd.DataFrame]] = {}
     for item in plan.items:
         label = f"{item.input} {item.partition}"
-        frame = (read_output(item.path, label=label) if item.kind == "job"
-                 else read_text_csv(item.path, label=label))
+        path = intake.store.fetch(item.path)
+        frame = (read_output(path, label=label) if item.kind == "job"
+                 else read_text_csv(path, label=label))
         frames.setdefault(item.input, []).append(frame)
     return {name: parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
             for name, parts in frames.items()}
@@ -120,7 +122,8 @@ def _write(intake: Intake, job: JobRef, plan: PartitionPlan, out: ScriptOutput,
     table = arrow_table(out.combined())
     work = work_dir / f"{part}.parquet"
     write_parquet(table, work)
-    details: dict[str, Any] = {"work": str(work)}
+    intake.store.publish(work, sha256=sha256_file(work))
+    details: dict[str, Any] = {"work": intake.layout.relative(work)}
     csv_path: Path | None = None
     if out.split:
         details["split"] = _write_split(intake, job, plan, out, previous.get("split") or [])
@@ -130,7 +133,7 @@ def _write(intake: Intake, job: JobRef, plan: PartitionPlan, out: ScriptOutput,
         write_csv(table, csv_path)
         shown = str(csv_path)
     else:
-        shown = str(work)
+        shown = intake.store.where(work)
     if job.config.deliver and csv_path is None:
         csv_path = work_dir / f"{part}.csv"
         write_csv(table, csv_path)
@@ -148,7 +151,7 @@ def run_job_partition(intake: Intake, job: JobRef, partition: str, *,
     try:
         plan = plan_partition(intake, job, partition)
         previous = ledger.job_output(job.client, job.name, partition)
-        out = run_script(load_script(job.config.script), _read_frames(plan),
+        out = run_script(load_script(job.config.script), _read_frames(intake, plan),
                          job.config.options, job.config.columns, job=job.qualified_name)
         shown, details, csv_path = _write(intake, job, plan, out,
                                           previous.details if previous else {})

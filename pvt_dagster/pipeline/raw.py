@@ -34,7 +34,6 @@ from pvt_dagster.transport import (
     clean_up,
     receive,
     received_entry,
-    sha256_file,
 )
 
 # Errors a retry cannot fix: the file changed (polling waits again), a write-once clash,
@@ -87,7 +86,7 @@ def run_raw(intake: Intake, key: str, *, run_id: str,
     vault = intake.layout.vault_path(key)
     if record.status == "rejected":
         return Refused(f"{key} was rejected: {record.error}")
-    if record.raw_sha256 and vault.exists():
+    if record.raw_sha256 and intake.store.present(vault):
         return _reverify(intake, record, run_id)
     if record.raw_sha256:
         refuse_purged(intake, key)  # its bytes are gone on purpose: never fetched again
@@ -114,6 +113,7 @@ def _receive(intake: Intake, record: FileRecord, policy: AfterTransfer, transfer
                 return _not_received(intake, record, draft, got)
             source, entry, received = got
             open_source.callback(source.close)
+            intake.store.publish(vault, sha256=received.sha256, write_once=True)
             draft.output_sha256, draft.bytes = received.sha256, received.bytes
             draft.details = metrics = {
                 "bytes": received.bytes, "seconds": round(received.seconds, 3),
@@ -124,7 +124,7 @@ def _receive(intake: Intake, record: FileRecord, policy: AfterTransfer, transfer
             reason = _duplicate(ledger, record, received, allow_duplicates)
             ledger.merge_file_metrics(
                 key, {"raw": metrics}, raw_sha256=received.sha256, bytes=received.bytes,
-                received_at=utcnow(), vault_path=str(vault),
+                received_at=utcnow(), vault_path=intake.store.where(vault),
                 source_identity=entry.fingerprint,
                 **({"status": "rejected", "error": reason}
                    if reason else {"status": "received", "stage": "raw", "error": None,
@@ -213,7 +213,7 @@ def _reverify(intake: Intake, record: FileRecord, run_id: str) -> RawResult:
     and finish its clean-up at the source if an earlier run could not (it was killed, or the
     server refused)."""
     vault = intake.layout.vault_path(record.key)
-    digest = sha256_file(vault)
+    digest = intake.store.sha256(vault)
     if digest != record.raw_sha256:
         raise VaultIntegrityError(
             f"vault copy of {record.key} no longer matches its recorded sha256")
@@ -226,4 +226,4 @@ def _reverify(intake: Intake, record: FileRecord, run_id: str) -> RawResult:
                                run_id=run_id).detail
         finally:
             source.close()
-    return RawResult(digest, vault.stat().st_size, 0.0, 0.0, cleanup)
+    return RawResult(digest, record.bytes or 0, 0.0, 0.0, cleanup)

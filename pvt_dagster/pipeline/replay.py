@@ -21,7 +21,6 @@ from pvt_dagster.pipeline.recording import utcnow
 from pvt_dagster.pipeline.stage_guard import refuse_purged
 from pvt_dagster.polling import constraint_violation
 from pvt_dagster.tracking import active_hold
-from pvt_dagster.transport import sha256_file
 
 __all__ = ["INGEST_SOURCE", "FileToRun", "check_hold", "prepare_ingest", "prepare_replay"]
 
@@ -73,16 +72,16 @@ def prepare_replay(intake: Intake, key: str, *, from_stage: Stage = "decrypted",
         if not record.raw_sha256:
             raise StageOrderError(f"{key} was never received into the vault; replay it "
                                   "from raw to transfer it again")
-        vault = intake.layout.vault_path(key)
-        if not vault.is_file():
+        digest = intake.store.sha256(intake.layout.vault_path(key))
+        if digest is None:
             raise VaultIntegrityError(f"the vault copy of {key} is missing")
-        if sha256_file(vault) != record.raw_sha256:
+        if digest != record.raw_sha256:
             raise VaultIntegrityError(f"the vault copy of {key} no longer matches its "
                                       "recorded sha256; refusing to replay")
         needed, _ = intake.layout.stage_io(from_stage, key)
         # A removed plaintext is decrypted again from the (verified) vault copy when read.
         remade = needed == intake.layout.decrypted_path(key) and record.decrypted_sha256
-        if needed is not None and not remade and not needed.is_file():
+        if needed is not None and not remade and not intake.store.present(needed):
             raise StageOrderError(f"{intake.layout.relative(needed)} is missing: replay {key} "
                                   "from an earlier stage")
         before = STAGES[STAGES.index(from_stage) - 1]

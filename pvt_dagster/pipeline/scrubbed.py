@@ -60,6 +60,7 @@ def run_scrubbed(intake: Intake, key: str, *, run_id: str) -> ScrubbedResult | B
         outcomes = recheck.outcomes if recheck.parse_error is None else []
         record_outcomes(ledger, key, run_id=run_id, phase="scrubbed", outcomes=outcomes)
         result = ScrubbedResult(report.rows, sha256_file(dst), report.changes, outcomes)
+        intake.store.publish(dst, sha256=result.sha256)
         draft.output_sha256, draft.rows = result.sha256, report.rows
         draft.bytes = dst.stat().st_size
         draft.details = {"values_changed": result.metadata()["values_changed"]}

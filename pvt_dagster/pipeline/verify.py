@@ -1,5 +1,6 @@
 """``ledger verify --files``: re-hash the vault copy and the work outputs (decrypted, scrubbed)
-of every file against the sha256 its latest successful events recorded."""
+of every file against the sha256 its latest successful events recorded (files in the home, or
+objects streamed from object storage)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from pathlib import Path
 from pvt_dagster.domain import Stage
 from pvt_dagster.ledger import OutputRecord
 from pvt_dagster.pipeline.intake import Intake
-from pvt_dagster.transport import sha256_file
 
 LABELS: dict[Stage, str] = {"raw": "vault copy", "decrypted": "decrypted output",
                             "scrubbed": "scrubbed output"}
@@ -19,8 +19,7 @@ def output_path(intake: Intake, key: str, output: OutputRecord) -> Path:
     """Where an event's output is: its recorded name (home-relative or absolute), else the
     layout's path for the stage (events written before names were recorded)."""
     if output.name:
-        path = Path(output.name)
-        return path if path.is_absolute() else intake.layout.home / path
+        return intake.layout.stored(output.name)
     _, default = intake.layout.stage_io(output.stage, key)
     assert default is not None, f"stage {output.stage} writes no file in the home"
     return default
@@ -46,12 +45,15 @@ def verify_files(intake: Intake, *,
             if output is None or (key, stage) in purged:
                 continue
             path = output_path(intake, key, output)
-            label = f"file {key}: {LABELS[stage]} {intake.layout.relative(path)}"
-            if not path.is_file():
+            where = intake.layout.relative(path) if intake.store.is_local else (
+                intake.store.where(path))
+            label = f"file {key}: {LABELS[stage]} {where}"
+            digest = intake.store.sha256(path)
+            if digest is None:
                 if stage == "decrypted" and not intake.config.work.keep_plaintext:
                     continue  # removed once the file was final; decrypted again on replay
                 problems.append(f"{label} is missing (pvt replay {key} rebuilds outputs)")
-            elif sha256_file(path) != output.sha256:
+            elif digest != output.sha256:
                 problems.append(f"{label} does not match its recorded sha256")
         if progress is not None:
             progress(done, len(outputs))

@@ -13,6 +13,7 @@ from typing import Any
 
 from pvt_dagster.config import RetentionConfig
 from pvt_dagster.domain import PurgeArea, Stage
+from pvt_dagster.errors import PvtError, one_line
 from pvt_dagster.ledger import PURGE_ACTION, FileRecord, OutputState, ensure_utc, utcnow
 from pvt_dagster.pipeline import Intake
 
@@ -97,10 +98,9 @@ def _days(retention: RetentionConfig, area: PurgeArea) -> int | None:
 def _path(intake: Intake, state: OutputState) -> Path:
     """Where an output is: its recorded name (home-relative or absolute), else the layout's."""
     if state.name:
-        path = Path(state.name)
-        return path if path.is_absolute() else intake.layout.home / path
+        return intake.layout.stored(state.name)
     _, default = intake.layout.stage_io(state.stage, state.key)
-    return default if default is not None else intake.layout.home / state.key
+    return default if default is not None else intake.layout.files / state.key
 
 
 def _not_final(record: FileRecord, running: set[str]) -> str | None:
@@ -137,7 +137,7 @@ def plan_purge(intake: Intake, *, now: datetime | None = None, client: str | Non
                 due.append((_item(intake, record, state, area, -1), None))
             continue
         path = _path(intake, state)
-        if not path.is_file():
+        if not intake.store.present(path):
             continue  # already gone: `pvt ledger verify --files` reports it
         due.append((_item(intake, record, state, area, days), _not_final(record, running)))
     return _shared_outputs(due)
@@ -146,7 +146,7 @@ def plan_purge(intake: Intake, *, now: datetime | None = None, client: str | Non
 def _item(intake: Intake, record: FileRecord, state: OutputState, area: PurgeArea,
           days: int) -> PurgeItem:
     path = _path(intake, state)
-    size = path.stat().st_size if path.is_file() else 0
+    size = intake.store.size(path) or 0
     return PurgeItem(record.key, record.client, record.feed, area, state.stage, path,
                      state.sha256, size, state.written_at, days, state.name)
 
@@ -192,10 +192,13 @@ def purge(intake: Intake, *, user: str, dry_run: bool = False, now: datetime | N
     for item in items:
         if item.path not in gone:
             try:
-                item.path.unlink(missing_ok=True)
+                intake.store.remove(item.path)
             except OSError as exc:
                 report.errors.append(f"{item.key}: cannot delete "
                                      f"{intake.layout.relative(item.path)}: {exc.strerror}")
+                continue
+            except PvtError as exc:
+                report.errors.append(f"{item.key}: {one_line(exc)}")
                 continue
             gone.add(item.path)
         moment = utcnow()

@@ -19,8 +19,6 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, BinaryIO
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -85,20 +83,10 @@ class S3BucketSource(BaseSource[S3Source]):
         return self._client
 
     def _make_client(self) -> Any:
-        c = self.config
-        credentials: dict[str, str] = {}
-        if c.access_key_id is not None and c.secret_access_key is not None:
-            credentials = {"aws_access_key_id": c.access_key_id.resolve(),
-                           "aws_secret_access_key": c.secret_access_key.resolve()}
-            if c.session_token is not None:
-                credentials["aws_session_token"] = c.session_token.resolve()
-        settings = Config(region_name=c.region, s3={"addressing_style": c.addressing_style},
-                          connect_timeout=c.timeout_seconds, read_timeout=c.timeout_seconds,
-                          retries={"mode": "standard", "max_attempts": 3})
+        from pvt_dagster.storage import s3_client  # with boto3: only for an S3 source
+
         try:
-            return boto3.session.Session().client(
-                "s3", endpoint_url=c.endpoint_url, config=settings,
-                verify=str(c.ca_bundle) if c.ca_bundle else None, **credentials)
+            return s3_client(self.config)
         except (BotoCoreError, ValueError) as exc:
             raise SourceError(f"{self.label}: cannot set up the S3 client: {exc}") from exc
 

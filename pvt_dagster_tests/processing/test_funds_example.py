@@ -69,7 +69,7 @@ def _table_rows(url: str) -> pd.DataFrame:
 
 def _work_frame(intake: Intake, job: str) -> pd.DataFrame:
     (row,) = intake.ledger.job_outputs(client="funds", job=job)
-    return pd.read_parquet(row.details["work"])
+    return pd.read_parquet(intake.layout.stored(row.details["work"]))
 
 
 def test_the_notes_example_runs_end_to_end(table_env: tuple[FundsEnv, str]) -> None:
