@@ -214,7 +214,7 @@ def _reverify(intake: Intake, record: FileRecord, run_id: str) -> RawResult:
     server refused)."""
     vault = intake.layout.vault_path(record.key)
     digest = intake.store.sha256(vault)
-    if digest != record.raw_sha256:
+    if digest is None or digest != record.raw_sha256:
         raise VaultIntegrityError(
             f"vault copy of {record.key} no longer matches its recorded sha256")
     cleanup = None

@@ -16,15 +16,14 @@ def s3_client(access: S3Access) -> Any:
     boto3's default credential chain when it names none)."""
     from pvt_dagster.storage.resource import PvtS3Resource  # boto3 and dagster-aws: lazily
 
-    keys: dict[str, str] = {}
+    key_id = secret = token = None
     if access.access_key_id is not None and access.secret_access_key is not None:
-        keys = {"aws_access_key_id": access.access_key_id.resolve(),
-                "aws_secret_access_key": access.secret_access_key.resolve()}
-        if access.session_token is not None:
-            keys["aws_session_token"] = access.session_token.resolve()
+        key_id, secret = access.access_key_id.resolve(), access.secret_access_key.resolve()
+        token = access.session_token.resolve() if access.session_token is not None else None
     resource = PvtS3Resource(
         region_name=access.region, endpoint_url=access.endpoint_url,
         max_attempts=MAX_ATTEMPTS, addressing_style=access.addressing_style,
         timeout_seconds=float(access.timeout_seconds),
-        ca_bundle=str(access.ca_bundle) if access.ca_bundle else None, **keys)
+        ca_bundle=str(access.ca_bundle) if access.ca_bundle else None,
+        aws_access_key_id=key_id, aws_secret_access_key=secret, aws_session_token=token)
     return resource.get_client()

@@ -24,7 +24,8 @@ class PvtS3Resource(S3Resource):
 
     def get_client(self) -> Any:
         """A boto3 S3 client built from this resource's settings."""
-        settings = construct_boto_client_retry_config(self.max_attempts).merge(Config(
+        settings = construct_boto_client_retry_config(  # type: ignore[no-untyped-call]
+            self.max_attempts).merge(Config(
             s3={"addressing_style": self.addressing_style},
             connect_timeout=self.timeout_seconds, read_timeout=self.timeout_seconds))
         verify: str | bool | None = self.ca_bundle if self.ca_bundle else self.verify
