@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 3000
 DEMO   := $(CURDIR)/.demo
 
-.PHONY: install demo demo-reset screenshots test test-fast lint bench clean
+.PHONY: install demo demo-reset screenshots test test-fast lint bench prod-check clean
 
 install: $(VENV)/.installed
 
@@ -44,6 +44,12 @@ lint: install
 	$(BIN)/ruff check pvt_dagster pvt_dagster_tests examples bench
 	$(BIN)/mypy
 	PVT_CONFIG=examples/pvt.yaml $(BIN)/dg check defs
+
+# The production shape on this host: webserver, daemon and gRPC code server as separate
+# processes on deploy/postgres/dagster.yaml, instance and ledger on PostgreSQL (127.0.0.1:5432),
+# vault and stage outputs on moto's S3 server; files of three feeds flow to delivered.
+prod-check: install
+	$(BIN)/python -m pvt_dagster_tests.support.prod_shape $(FILES_PER_FEED)
 
 # Ratios against baselines measured in the same run (see bench/); `make bench NAMES="sftp"`.
 bench: install

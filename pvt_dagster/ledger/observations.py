@@ -69,7 +69,7 @@ class ObservationsMixin(LedgerBase):
         # converted here once): a poll of a big folder reads every observation.
         stmt = text(_SELECT + (" AND gone_at IS NULL" if listed_only else ""))
         with self._read() as session:
-            rows = session.execute(stmt, {"client": client, "source": source}).tuples().all()
+            rows = session.execute(stmt, {"client": client, "source": source}).all()
         seen: dict[datetime | str, datetime] = {}  # a poll stamps many rows with one time
 
         def utc(value: datetime | str) -> datetime:
