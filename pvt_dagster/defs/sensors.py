@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from pvt_dagster.config import FeedRef
-from pvt_dagster.defs.assets import feed_partitions
 from pvt_dagster.defs.metrics import hold_observation
 from pvt_dagster.defs.names import (
     PARTITION_TAG,
@@ -34,7 +33,6 @@ def build_discovery_sensor(client: str, source_name: str, feeds: list[FeedRef],
                            jobs: list[dg.JobDefinition]) -> dg.SensorDefinition:
     """The sensor that polls ``client``'s source ``source_name`` for the given feeds."""
     by_feed = {feed.name: feed for feed in feeds}
-    partitions = {feed.name: feed_partitions(feed) for feed in feeds}
 
     @dg.sensor(
         name=discovery_sensor_name(client, source_name),
@@ -71,16 +69,18 @@ def build_discovery_sensor(client: str, source_name: str, feeds: list[FeedRef],
         for record in tick.to_run:
             feed = by_feed[record.feed or ""]
             partition = partition_key(record.key)
-            if not context.instance.has_dynamic_partition(partitions_name(feed), partition):
-                keys_by_feed.setdefault(feed.name, []).append(partition)
+            keys_by_feed.setdefault(partitions_name(feed), []).append(partition)
             requests.append(dg.RunRequest(
                 job_name=job_name(feed), partition_key=partition,
                 run_key=current_run_key(record), tags=run_tags(feed, record.key)))
+        # Added here, in one query per feed, rather than as the result's
+        # dynamic_partitions_requests: the daemon checks those one key at a time (a
+        # connection each on PostgreSQL: 1.4 s for 100 new files). Idempotent.
+        for name, keys in keys_by_feed.items():
+            context.instance.add_dynamic_partitions(name, keys)
         events, cursor = _hold_events(context, tick)
         return dg.SensorResult(
             run_requests=requests,
-            dynamic_partitions_requests=[partitions[name].build_add_request(keys)
-                                         for name, keys in keys_by_feed.items()],
             skip_reason=None if requests else dg.SkipReason(tick.summary()),
             asset_events=events, cursor=cursor,
         )

@@ -157,6 +157,7 @@ class FilesMixin(LedgerBase):
     def list_files(
         self, *, client: str | None = None, feed: str | None = None,
         status: Status | Collection[Status] | None = None, source: str | None = None,
+        source_cleanup: Collection[str] | None = None,
     ) -> list[FileRecord]:
         """Files matching every filter given, oldest discovery first."""
         stmt = select(*FILE_COLUMNS).order_by(File.discovered_at, File.id)
@@ -168,6 +169,8 @@ class FilesMixin(LedgerBase):
             stmt = stmt.where(File.status.in_(_statuses(status)))
         if source is not None:
             stmt = stmt.where(File.source == source)
+        if source_cleanup is not None:
+            stmt = stmt.where(File.source_cleanup.in_(list(source_cleanup)))
         with self._read() as session:
             return [file_record(row) for row in session.execute(stmt)]
 

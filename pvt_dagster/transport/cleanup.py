@@ -100,5 +100,6 @@ def unfinished_cleanups(ledger: Ledger, client: str, source: str, *, now: dateti
     """Received files of a source whose clean-up is pending or failed, untouched for the
     grace period (so a run that is cleaning up right now is left alone)."""
     cutoff = now - timedelta(seconds=grace_seconds)
-    return [r for r in ledger.list_files(client=client, source=source)
-            if r.source_cleanup in UNFINISHED_CLEANUP and r.updated_at <= cutoff]
+    return [r for r in ledger.list_files(client=client, source=source,
+                                         source_cleanup=UNFINISHED_CLEANUP)
+            if r.updated_at <= cutoff]
