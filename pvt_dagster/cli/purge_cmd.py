@@ -44,7 +44,7 @@ def cmd_purge(intake: Intake, args: argparse.Namespace) -> int:
     report = purge(intake, user=acting_user(), dry_run=args.dry_run, client=args.client,
                    now=now)
     if args.json:
-        print_json(report.as_json(intake.layout.home))
+        print_json(report.as_json(intake.layout.files))
         return 1 if report.errors else 0
     verb = "would delete" if args.dry_run else "deleted"
     if report.purged:

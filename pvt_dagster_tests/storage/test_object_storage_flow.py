@@ -6,12 +6,14 @@ it ends), the home holds no file bytes, a replay decrypts again from the vault o
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from pvt_dagster.cli import main
-from pvt_dagster.pipeline import verify_files
+from pvt_dagster.pipeline import utcnow, verify_files
+from pvt_dagster.retention import purge
 from pvt_dagster_tests.support.fixtures import GOOD_ROWS, IntakeEnv, csv_bytes
 from pvt_dagster_tests.support.flow import process_all, read_daily, run_file
 from pvt_dagster_tests.support.servers.moto_s3 import REGION, MotoS3
@@ -115,3 +117,22 @@ def test_an_unreachable_store_fails_the_run_and_loses_nothing(
     assert dropped.exists()  # still at its source: nothing was cleaned up
     intake.close()
     assert os.listdir(env.root / "scratch") == []
+
+
+def test_purge_deletes_the_objects_past_their_time(
+        stored: tuple[IntakeEnv, str], moto_s3: MotoS3) -> None:
+    env, bucket = stored
+    text = env.config_path.read_text()
+    env.config_path.write_text(text.replace(
+        "  acme:\n", "  acme:\n    retention: {vault_days: 30, work_days: 7}\n", 1))
+    env.drop_plain("plain_b.csv", b"ssn\n123-45-6789\n")
+    intake = env.intake()
+    (key,) = process_all(intake)
+    assert objects(moto_s3, bucket) == {f"pvt/vault/{key}", f"pvt/work/scrubbed/{key}.csv"}
+    report = purge(intake, user="tester", now=utcnow() + timedelta(days=40))
+    assert report.errors == [] and {i.area for i in report.purged} == {"vault", "work"}
+    paths = {p["path"] for p in report.as_json(intake.layout.files)["purged"]}
+    assert paths == {f"vault/{key}", f"work/scrubbed/{key}.csv"}
+    assert report.bytes > 0
+    assert objects(moto_s3, bucket) == set()
+    assert verify_files(env.intake()) == (1, [])  # purged on purpose: not missing
