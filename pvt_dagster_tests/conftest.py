@@ -12,46 +12,26 @@ from __future__ import annotations
 #               session and dropped at the end; each test starts from an empty `public` schema.
 #               When the server does not answer, the postgres variant is skipped with the reason.
 # `ledger` is an upgraded `Ledger` on that URL, closed after the test.
-# Self-contained on purpose: nothing else in this file depends on these fixtures.
+# Nothing else in this file depends on these fixtures.
 # ---------------------------------------------------------------------------------------------
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from pvt_dagster.ledger import Ledger
-
-_PG_SERVER_URL = os.environ.get(
-    "PVT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from pvt_dagster_tests.support.servers.postgres import PostgresMissing, throwaway_database
 
 
 @pytest.fixture(scope="session")
 def _ledger_pg_database() -> Iterator[tuple[str | None, str]]:
     """(URL of a throwaway PostgreSQL database, or None; why it is missing)."""
-    server = make_url(_PG_SERVER_URL)
-    name = f"pvt_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT",
-                          connect_args={"connect_timeout": 3})
     try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except SQLAlchemyError as exc:
-        admin.dispose()
-        first = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        yield None, f"PostgreSQL at {server.render_as_string(hide_password=True)} " \
-                    f"does not answer: {first}"
-        return
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False), ""
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        with throwaway_database("pvt_test") as database:
+            yield database.sqlalchemy_url, ""
+    except PostgresMissing as exc:
+        yield None, str(exc)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

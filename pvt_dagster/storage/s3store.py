@@ -103,6 +103,19 @@ class S3Store(StageStore):
             raise self._error("read", path, exc) from exc
         return head
 
+    def _get_object(self, path: Path) -> dict[str, Any] | None:
+        """The GET response of the object (its body still to read), None when missing."""
+        try:
+            response: dict[str, Any] = self.client.get_object(Bucket=self.bucket,
+                                                              Key=self.key(path))
+        except ClientError as exc:
+            if _code(exc) in _MISSING:
+                return None
+            raise self._error("read", path, exc) from exc
+        except BotoCoreError as exc:
+            raise self._error("read", path, exc) from exc
+        return response
+
     def _error(self, action: str, path: Path, exc: Exception) -> StorageError:
         return StorageError(f"cannot {action} {self.where(path)}: {_reason(exc)}")
 
@@ -119,14 +132,9 @@ class S3Store(StageStore):
             return super().get(path)
         if path in self._local and path.is_file():
             return path
-        try:
-            response = self.client.get_object(Bucket=self.bucket, Key=self.key(path))
-        except ClientError as exc:
-            if _code(exc) in _MISSING:
-                return None
-            raise self._error("read", path, exc) from exc
-        except BotoCoreError as exc:
-            raise self._error("read", path, exc) from exc
+        response = self._get_object(path)
+        if response is None:
+            return None
         fd, tmp = private_temp_beside(path)
         try:
             with os.fdopen(fd, "wb") as out:
@@ -218,20 +226,17 @@ class S3Store(StageStore):
         """The sha256 of the object's bytes, streamed and hashed here (None when missing)."""
         if not self._owns(path):
             return super().sha256(path)
+        response = self._get_object(path)
+        if response is None:
+            return None
+        digest = hashlib.sha256()
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=self.key(path))
-            digest = hashlib.sha256()
-            try:
-                for chunk in response["Body"].iter_chunks(CHUNK):
-                    digest.update(chunk)
-            finally:
-                response["Body"].close()
-        except ClientError as exc:
-            if _code(exc) in _MISSING:
-                return None
+            for chunk in response["Body"].iter_chunks(CHUNK):
+                digest.update(chunk)
+        except (BotoCoreError, OSError) as exc:
             raise self._error("read", path, exc) from exc
-        except BotoCoreError as exc:
-            raise self._error("read", path, exc) from exc
+        finally:
+            response["Body"].close()
         return digest.hexdigest()
 
     def remove(self, path: Path) -> bool:

@@ -28,6 +28,7 @@ import requests
 
 from pvt_dagster.decrypt import Keystore, encrypt_file, generate_key
 from pvt_dagster.pipeline import Intake
+from pvt_dagster_tests.support.environ import environment
 from pvt_dagster_tests.support.fixtures import csv_bytes
 from pvt_dagster_tests.support.servers.common import free_port, kill_tree
 from pvt_dagster_tests.support.servers.moto_s3 import REGION, MotoS3, start_moto
@@ -119,7 +120,7 @@ class ProdShape:
 
     def intake(self) -> Intake:
         """An Intake over the shape's config (secrets from its environment)."""
-        with _environment(self.env):
+        with environment(self.env):
             intake = Intake.from_path(self.config_path)
             _ = intake.ledger
         return intake
@@ -137,20 +138,6 @@ class ProdShape:
         """The ``pvt`` command in its own process, on the shape's config and instance."""
         return subprocess.run([str(BIN / "pvt"), *args], env=self.env, capture_output=True,
                               text=True, timeout=600, check=False)
-
-
-@contextlib.contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _write_config(root: Path, moto: MotoS3, buckets: dict[str, str], ledger: PgDatabase,

@@ -6,13 +6,12 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from pvt_dagster_tests.support.campaign.world import (
     start_dagster,
     stop_world,
 )
+from pvt_dagster_tests.support.environ import environment
 
 
 @dataclass
@@ -41,20 +41,6 @@ class Outcome:
         return [*self.figures.lines(), f"faults injected{state}: {faults}"]
 
 
-@contextlib.contextmanager
-def _environ(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def run_campaign(files: int, *, drop_seconds: float, chaos_seconds: float,
                  settle_timeout: float, root: Path | None = None,
                  progress: Callable[[str], None] = print) -> Outcome:
@@ -66,7 +52,7 @@ def run_campaign(files: int, *, drop_seconds: float, chaos_seconds: float,
             root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pvt-faults-")))
         world = build_world(root)
         stack.callback(stop_world, world)
-        stack.enter_context(_environ(world.env))
+        stack.enter_context(environment(world.env))
         start_dagster(world)
         progress(f"dagster dev up at {world.dagster_url}; dropping {files} files")
         return _campaign(world, files, drop_seconds, chaos_seconds, settle_timeout, progress)
