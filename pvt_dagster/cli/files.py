@@ -24,19 +24,25 @@ def cmd_files(intake: Intake, args: argparse.Namespace) -> int:
         ref = intake.parse_feed_name(args.feed)
         client, feed = ref.client, ref.name
     status: Status | None = args.status
-    records = intake.ledger.list_files(client=client, feed=feed, status=status)
-    counts = intake.ledger.check_counts([r.key for r in records])
+    ledger = intake.ledger
     if args.json:
+        records = ledger.list_files(client=client, feed=feed, status=status)
+        counts = ledger.check_counts_where(client=client, feed=feed, status=status)
         print_json([file_json(r, counts.get(r.key)) for r in records])
         return 0
+    # A feed may hold years of files: plain tuples, one query for the checks, one write.
+    lines = ledger.list_file_lines(client=client, feed=feed, status=status)
+    counts = ledger.check_counts_where(client=client, feed=feed, status=status)
+    none_found = "0F 0W 0I"
     rows = []
-    for r in records:
-        c = counts.get(r.key) or {}
-        checks = f"{c.get('failure', 0)}F {c.get('warning', 0)}W {c.get('information', 0)}I"
+    for r in lines:
+        c = counts.get(r.key)
+        checks = (none_found if c is None else
+                  f"{c.get('failure', 0)}F {c.get('warning', 0)}W {c.get('information', 0)}I")
         rows.append([r.key, r.status, r.stage or "-", r.rows if r.rows is not None else "-",
                      checks, (r.error or "")[:60]])
     print_table(["KEY", "STATUS", "STAGE", "ROWS", "CHECKS", "ERROR"], rows)
-    print(f"{len(records)} file(s)")
+    print(f"{len(lines)} file(s)")
     return 0
 
 

@@ -74,6 +74,8 @@ def print_json(value: Any) -> None:
 def terminal_safe(text: str) -> str:
     """``text`` with control characters (escape sequences, CR, BEL, C1 codes) shown as
     ``\\xNN``: remote names and paths are untrusted and must not drive the terminal."""
+    if text.isprintable():  # the usual case, at C speed (a space is printable)
+        return text
     return "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}"
                    if ord(ch) < 0x100 else f"\\u{ord(ch):04x}" for ch in text)
 
@@ -82,6 +84,7 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """A plain aligned table on stdout (cells made terminal-safe)."""
     cells = [[("" if v is None else terminal_safe(str(v))) for v in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
-    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
-    for row in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+              for row in cells]
+    sys.stdout.write("\n".join(lines) + "\n")  # one write: a feed may list years of files
