@@ -260,4 +260,4 @@ class FilesMixin(LedgerBase):
         if status is not None:
             stmt = stmt.where(File.status.in_(_statuses(status)))
         with self._read() as session:
-            return list(map(FileLine._make, session.execute(stmt).tuples()))
+            return list(map(FileLine._make, session.execute(stmt)))
