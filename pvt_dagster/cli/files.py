@@ -33,14 +33,10 @@ def cmd_files(intake: Intake, args: argparse.Namespace) -> int:
     # A feed may hold years of files: plain tuples, one query for the checks, one write.
     lines = ledger.list_file_lines(client=client, feed=feed, status=status)
     counts = ledger.check_counts_where(client=client, feed=feed, status=status)
-    none_found = "0F 0W 0I"
-    rows = []
-    for r in lines:
-        c = counts.get(r.key)
-        checks = (none_found if c is None else
-                  f"{c.get('failure', 0)}F {c.get('warning', 0)}W {c.get('information', 0)}I")
-        rows.append([r.key, r.status, r.stage or "-", r.rows if r.rows is not None else "-",
-                     checks, (r.error or "")[:60]])
+    checks = {key: f"{c.get('failure', 0)}F {c.get('warning', 0)}W {c.get('information', 0)}I"
+              for key, c in counts.items()}
+    rows = [[r.key, r.status, r.stage or "-", r.rows if r.rows is not None else "-",
+             checks.get(r.key, "0F 0W 0I"), (r.error or "")[:60]] for r in lines]
     print_table(["KEY", "STATUS", "STAGE", "ROWS", "CHECKS", "ERROR"], rows)
     print(f"{len(lines)} file(s)")
     return 0

@@ -82,9 +82,16 @@ def terminal_safe(text: str) -> str:
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """A plain aligned table on stdout (cells made terminal-safe)."""
-    cells = [[("" if v is None else terminal_safe(str(v))) for v in row] for row in rows]
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
-              for row in cells]
+    columns = [["" if v is None else str(v) for v in column]
+               for column in zip(*rows, strict=True)] or [[] for _ in headers]
+    for column in columns:
+        # One C-speed test per column; cell by cell only in a column that needs escaping.
+        if not "".join(column).isprintable():
+            column[:] = map(terminal_safe, column)
+    cells = list(zip(*columns, strict=True))
+    widths = [max([len(h), *map(len, column)]) for h, column in zip(headers, columns,
+                                                                     strict=True)]
+    line = "  ".join(f"{{:<{w}}}" for w in widths).format  # each cell left-justified
+    lines = [line(*headers).rstrip()]
+    lines += [line(*row).rstrip() for row in cells]
     sys.stdout.write("\n".join(lines) + "\n")  # one write: a feed may list years of files
