@@ -8,6 +8,7 @@ from pvt_dagster.cli.output import (
     file_json,
     file_story_json,
     iso,
+    print_columns,
     print_json,
     print_table,
     terminal_safe,
@@ -30,14 +31,16 @@ def cmd_files(intake: Intake, args: argparse.Namespace) -> int:
         counts = ledger.check_counts_where(client=client, feed=feed, status=status)
         print_json([file_json(r, counts.get(r.key)) for r in records])
         return 0
-    # A feed may hold years of files: plain tuples, one query for the checks, one write.
+    # A feed may hold years of files: plain tuples, one query for the checks, and the table
+    # built column by column.
     lines = ledger.list_file_lines(client=client, feed=feed, status=status)
     counts = ledger.check_counts_where(client=client, feed=feed, status=status)
     checks = {key: f"{c.get('failure', 0)}F {c.get('warning', 0)}W {c.get('information', 0)}I"
               for key, c in counts.items()}
-    rows = [[r.key, r.status, r.stage or "-", r.rows if r.rows is not None else "-",
-             checks.get(r.key, "0F 0W 0I"), (r.error or "")[:60]] for r in lines]
-    print_table(["KEY", "STATUS", "STAGE", "ROWS", "CHECKS", "ERROR"], rows)
+    keys, statuses, stages, rows, errors = zip(*lines, strict=True) if lines else ((),) * 5
+    print_columns(["KEY", "STATUS", "STAGE", "ROWS", "CHECKS", "ERROR"], [
+        keys, statuses, [s or "-" for s in stages], ["-" if n is None else n for n in rows],
+        [checks.get(k, "0F 0W 0I") for k in keys], [(e or "")[:60] for e in errors]])
     print(f"{len(lines)} file(s)")
     return 0
 

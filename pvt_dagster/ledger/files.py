@@ -259,5 +259,5 @@ class FilesMixin(LedgerBase):
             stmt = stmt.where(File.feed == feed)
         if status is not None:
             stmt = stmt.where(File.status.in_(_statuses(status)))
-        with self._read() as session:
-            return list(map(FileLine._make, session.execute(stmt)))
+        with self._read() as session:  # Core, not ORM, execution: plain rows, no loading
+            return list(map(FileLine._make, session.connection().execute(stmt)))
