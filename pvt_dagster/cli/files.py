@@ -7,6 +7,7 @@ import argparse
 from pvt_dagster.cli.output import (
     file_json,
     file_story_json,
+    gc_paused,
     iso,
     print_columns,
     print_json,
@@ -20,6 +21,12 @@ from pvt_dagster.pipeline import Intake
 
 def cmd_files(intake: Intake, args: argparse.Namespace) -> int:
     """List files, newest last, filtered by client, feed or status."""
+    with gc_paused():
+        return _list_files(intake, args)
+
+
+def _list_files(intake: Intake, args: argparse.Namespace) -> int:
+    """``cmd_files`` itself."""
     client, feed = args.client, None
     if args.feed:
         ref = intake.parse_feed_name(args.feed)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import repeat
 from typing import Any
@@ -64,6 +66,19 @@ def file_story_json(ledger: Ledger, record: FileRecord) -> dict[str, Any]:
         "status": m.status, "created_at": iso(m.created_at),
     } for m in ledger.messages(file_key=record.key)]
     return story
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: a listing of many files allocates rows, tuples
+    and strings (no cycles) that every collection would otherwise scan again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def print_json(value: Any) -> None:

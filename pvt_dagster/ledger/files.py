@@ -260,4 +260,4 @@ class FilesMixin(LedgerBase):
         if status is not None:
             stmt = stmt.where(File.status.in_(_statuses(status)))
         with self._read() as session:  # Core, not ORM, execution: plain rows, no loading
-            return list(map(FileLine._make, session.connection().execute(stmt)))
+            return list(map(FileLine._make, session.connection().execute(stmt).all()))
