@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 
-from pvt_dagster.cli.config_check import check_config
 from pvt_dagster.cli.parsing import Subparsers
 from pvt_dagster.config import config_json_schema
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:
     """Validate the config: 0 when usable (warnings printed), 1 with every error listed."""
+    from pvt_dagster.cli.config_check import check_config  # pandas, pyarrow: only here
+
     report = check_config(args.config)
     for issue in report.warnings:
         print(f"warning: {issue}")

@@ -9,12 +9,13 @@ import sys
 from pathlib import Path
 
 from pvt_dagster.cli.parsing import Subparsers
-from pvt_dagster.demo import run_demo, write_demo
 from pvt_dagster.errors import DemoError
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Write the demo config, keys and files into ``--dir`` (idempotent)."""
+    from pvt_dagster.demo import write_demo  # the demo's services: only here
+
     target = Path(args.dir).resolve()
     done = write_demo(target)
     for line in done or ["demo already in place; nothing to do"]:
@@ -25,6 +26,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_demo_run(args: argparse.Namespace) -> int:
     """Write the demo if needed, then run its services and ``dagster dev`` until Ctrl-C."""
+    from pvt_dagster.demo import run_demo, write_demo  # the demo's services: only here
+
     target = Path(args.dir).resolve()
     for line in write_demo(target):
         print(line)

@@ -7,7 +7,9 @@ import argparse
 from pvt_dagster.cli.output import (
     file_json,
     file_story_json,
+    gc_paused,
     iso,
+    print_columns,
     print_json,
     print_table,
     terminal_safe,
@@ -19,24 +21,34 @@ from pvt_dagster.pipeline import Intake
 
 def cmd_files(intake: Intake, args: argparse.Namespace) -> int:
     """List files, newest last, filtered by client, feed or status."""
+    with gc_paused():
+        return _list_files(intake, args)
+
+
+def _list_files(intake: Intake, args: argparse.Namespace) -> int:
+    """``cmd_files`` itself."""
     client, feed = args.client, None
     if args.feed:
         ref = intake.parse_feed_name(args.feed)
         client, feed = ref.client, ref.name
     status: Status | None = args.status
-    records = intake.ledger.list_files(client=client, feed=feed, status=status)
-    counts = intake.ledger.check_counts([r.key for r in records])
+    ledger = intake.ledger
     if args.json:
+        records = ledger.list_files(client=client, feed=feed, status=status)
+        counts = ledger.check_counts_where(client=client, feed=feed, status=status)
         print_json([file_json(r, counts.get(r.key)) for r in records])
         return 0
-    rows = []
-    for r in records:
-        c = counts.get(r.key) or {}
-        checks = f"{c.get('failure', 0)}F {c.get('warning', 0)}W {c.get('information', 0)}I"
-        rows.append([r.key, r.status, r.stage or "-", r.rows if r.rows is not None else "-",
-                     checks, (r.error or "")[:60]])
-    print_table(["KEY", "STATUS", "STAGE", "ROWS", "CHECKS", "ERROR"], rows)
-    print(f"{len(records)} file(s)")
+    # A feed may hold years of files: plain tuples, one query for the checks, and the table
+    # built column by column.
+    lines = ledger.list_file_lines(client=client, feed=feed, status=status)
+    counts = ledger.check_counts_where(client=client, feed=feed, status=status)
+    checks = {key: f"{c.get('failure', 0)}F {c.get('warning', 0)}W {c.get('information', 0)}I"
+              for key, c in counts.items()}
+    keys, statuses, stages, rows, errors = zip(*lines, strict=True) if lines else ((),) * 5
+    print_columns(["KEY", "STATUS", "STAGE", "ROWS", "CHECKS", "ERROR"], [
+        keys, statuses, [s or "-" for s in stages], ["-" if n is None else n for n in rows],
+        [checks.get(k, "0F 0W 0I") for k in keys], [(e or "")[:60] for e in errors]])
+    print(f"{len(lines)} file(s)")
     return 0
 
 

@@ -6,14 +6,16 @@ listed once, with no partition."""
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pvt_dagster.cli.output import iso, print_json, print_table
 from pvt_dagster.cli.parsing import Subparsers
-from pvt_dagster.config import JobRef
 from pvt_dagster.errors import UsageError
-from pvt_dagster.pipeline import Intake, plan_job
 from pvt_dagster.processing import PRELIMINARY
+
+if TYPE_CHECKING:
+    from pvt_dagster.config import JobRef
+    from pvt_dagster.pipeline import Intake
 
 
 def _pending(job: JobRef, partition: str | None) -> dict[str, Any]:
@@ -24,6 +26,8 @@ def _pending(job: JobRef, partition: str | None) -> dict[str, Any]:
 
 def job_rows(intake: Intake, job: JobRef) -> list[dict[str, Any]]:
     """One job's partitions as ``pvt jobs --json`` prints them, by partition."""
+    from pvt_dagster.pipeline import plan_job  # pandas: only here
+
     recorded = {r.partition: {"client": r.client, "job": r.job, "partition": r.partition,
                               "status": r.status, "rows": r.rows, "output": r.output,
                               "updated_at": iso(r.updated_at), "error": r.error}

@@ -14,7 +14,6 @@ from pvt_dagster.cli.parsing import Subparsers
 from pvt_dagster.errors import UsageError
 from pvt_dagster.ledger import PushRefusalRecord
 from pvt_dagster.pipeline import Intake
-from pvt_dagster.push import hash_password
 
 
 def cmd_serve(intake: Intake, args: argparse.Namespace) -> int:
@@ -40,6 +39,8 @@ def read_password() -> str:
 
 def cmd_push_hash(args: argparse.Namespace) -> int:
     """Print an argon2id hash of a password read on stdin."""
+    from pvt_dagster.push import hash_password  # argon2 and the upload API: only here
+
     password = read_password()
     if not password:
         print("pvt: no password on stdin", file=sys.stderr)

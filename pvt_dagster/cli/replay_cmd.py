@@ -7,20 +7,18 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pvt_dagster.cli.keys_cmd import acting_user
 from pvt_dagster.cli.parsing import Subparsers, vocabulary
-from pvt_dagster.defs import (
-    TAG_FORCE,
-    TAG_REPLAY,
-    build_location,
-    dagster_instance,
-    run_file_job,
-    run_job_partition_run,
-)
 from pvt_dagster.domain import STAGES, Stage, as_stage
 from pvt_dagster.errors import UsageError
-from pvt_dagster.pipeline import FileToRun, Intake, plan_job, prepare_ingest, prepare_replay
+
+if TYPE_CHECKING:
+    from pvt_dagster.pipeline import FileToRun, Intake
+
+# Dagster (``pvt_dagster.defs``) and the stages are imported by the commands that run them, so
+# that every other ``pvt`` command starts without them.
 
 OK_STATUSES = ("delivered",)
 
@@ -28,6 +26,8 @@ OK_STATUSES = ("delivered",)
 def _run(intake: Intake, todo: FileToRun, what: str, tags: dict[str, str]) -> int:
     """Run the file's job from its first stage, print each stage and the outcome; exit 1
     unless the file ended delivered."""
+    from pvt_dagster.defs import TAG_FORCE, build_location, dagster_instance, run_file_job
+
     if todo.refused is not None:
         print(f"{what} {todo.key}: rejected: {todo.refused}")
         return 1
@@ -53,6 +53,9 @@ def _run(intake: Intake, todo: FileToRun, what: str, tags: dict[str, str]) -> in
 def cmd_replay(intake: Intake, args: argparse.Namespace) -> int:
     """Rebuild a file's outputs from the vault, from STAGE on (default: decrypted); or, for
     ``client/job``, rebuild the job's partition (or all its partitions) from its inputs."""
+    from pvt_dagster.defs import TAG_REPLAY, dagster_instance
+    from pvt_dagster.pipeline import prepare_replay
+
     dagster_instance()  # before anything is recorded: no instance, no replay
     if args.key.count("/") == 1:
         return _replay_job(intake, args)
@@ -67,6 +70,14 @@ def cmd_replay(intake: Intake, args: argparse.Namespace) -> int:
 def _replay_job(intake: Intake, args: argparse.Namespace) -> int:
     """Run a processing job again for one partition, or for every partition with input;
     exit 1 if one of them ends in error."""
+    from pvt_dagster.defs import (
+        TAG_REPLAY,
+        build_location,
+        dagster_instance,
+        run_job_partition_run,
+    )
+    from pvt_dagster.pipeline import plan_job
+
     client, _, name = args.key.partition("/")
     if client not in intake.config.clients or name not in intake.config.clients[client].jobs:
         raise UsageError(f"unknown job {args.key} (a job is client/job, a file client/feed/...)")
@@ -98,6 +109,9 @@ def _replay_job(intake: Intake, args: argparse.Namespace) -> int:
 
 def cmd_ingest(intake: Intake, args: argparse.Namespace) -> int:
     """Take a file handed over by other means into a feed and run every stage."""
+    from pvt_dagster.defs import TAG_REPLAY, dagster_instance
+    from pvt_dagster.pipeline import prepare_ingest
+
     feed = intake.parse_feed_name(args.feed)
     dagster_instance()
     print(f"ingesting {Path(args.file).name} into {feed.qualified_name}", file=sys.stderr,

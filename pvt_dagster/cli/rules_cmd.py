@@ -12,17 +12,21 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pvt_dagster.cli.output import print_json, print_table
 from pvt_dagster.cli.parsing import Subparsers
 from pvt_dagster.config import CsvFormat, FeedRef
 from pvt_dagster.decrypt import copy_plain, decrypt_or_copy, looks_like_pgp
 from pvt_dagster.errors import PvtError, UsageError
-from pvt_dagster.ledger import FileRecord
-from pvt_dagster.pipeline import Intake, previous_delivered_rows, unparsed_outcomes
-from pvt_dagster.scrubbing import scrub_file
-from pvt_dagster.validation import CheckOutcome, planned_checks, validate_file
+
+if TYPE_CHECKING:
+    from pvt_dagster.ledger import FileRecord
+    from pvt_dagster.pipeline import Intake
+    from pvt_dagster.validation import CheckOutcome
+
+# Validation and scrubbing (pandas, pandera, pyarrow) are imported by the functions that run
+# them, so that every other ``pvt`` command starts without them.
 
 
 @contextmanager
@@ -52,6 +56,10 @@ def outcome_json(o: CheckOutcome) -> dict[str, Any]:
 
 def preview(intake: Intake, feed: FeedRef, path: Path) -> dict[str, Any]:
     """Validate, scrub and re-validate a local file in a temporary folder; the whole report."""
+    from pvt_dagster.pipeline import unparsed_outcomes
+    from pvt_dagster.scrubbing import scrub_file
+    from pvt_dagster.validation import planned_checks, validate_file
+
     with private_tempdir("pvt-preview-") as work:
         plain = preview_copy(intake, feed, path, work / "plain")
         report = validate_file(plain, feed.config)
@@ -125,6 +133,10 @@ def _state(passed: bool, failures: int) -> dict[str, Any]:
 
 def impact_of(intake: Intake, feed: FeedRef, record: FileRecord, work: Path) -> dict[str, Any]:
     """One file: its recorded validated results against the current rules' results."""
+    from pvt_dagster.pipeline import previous_delivered_rows, unparsed_outcomes
+    from pvt_dagster.validation import planned_checks, validate_file
+
+
     recorded = intake.ledger.check_results(record.key, phase="validated")
     then = {c.check_name: _state(c.passed, c.failures) for c in recorded}
     then_failed = any(c.severity == "failure" and not c.passed for c in recorded)

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from pvt_dagster.cli.parsing import Subparsers
 from pvt_dagster.errors import UploadError, UsageError
-from pvt_dagster.push import Login, Uploader, password_from_env
 
 PASSWORD_ENV = "PVT_UPLOAD_PASSWORD"
 TOKEN_ENV = "PVT_UPLOAD_TOKEN"
@@ -18,6 +17,8 @@ TOKEN_ENV = "PVT_UPLOAD_TOKEN"
 
 def cmd_upload(args: argparse.Namespace) -> int:
     """Upload files to the client's base URL; print one line per file."""
+    from pvt_dagster.push import Login, Uploader, password_from_env  # push: only here
+
     token = password_from_env(args.token, TOKEN_ENV) if args.user is None else None
     password = password_from_env(args.password, PASSWORD_ENV)
     if token is None and (args.user is None or password is None):

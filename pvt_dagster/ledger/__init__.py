@@ -5,6 +5,7 @@ from __future__ import annotations
 from pvt_dagster.ledger.chain import GENESIS, canonical_json, event_hash
 from pvt_dagster.ledger.channel_sends import DeliveryRecord
 from pvt_dagster.ledger.events import OutputRecord
+from pvt_dagster.ledger.files import FileLine
 from pvt_dagster.ledger.jobs import JobOutputRecord
 from pvt_dagster.ledger.keys import UNMATCHED_FEED, key_slug, make_file_key, slugify
 from pvt_dagster.ledger.push import PushRefusalRecord
@@ -39,6 +40,7 @@ __all__ = [
     "DeliveryRecord",
     "ErrorRecord",
     "EventRecord",
+    "FileLine",
     "FileRecord",
     "FileUpdate",
     "HoldRecord",

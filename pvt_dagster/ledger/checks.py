@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,11 +14,12 @@ from pvt_dagster.domain import (
     RULE_SEVERITIES,
     Phase,
     RuleSeverity,
+    Status,
     as_phase,
     as_rule_severity,
 )
 from pvt_dagster.ledger.engine import LedgerBase
-from pvt_dagster.ledger.files import file_row
+from pvt_dagster.ledger.files import file_row, status_list
 from pvt_dagster.ledger.models import CheckResult, File, ScrubChange
 from pvt_dagster.ledger.records import (
     PHASES,
@@ -37,6 +38,17 @@ def _latest_run(rows: Iterable[Any]) -> str | None:
     """The run_id of the most recently recorded row (ties broken by id)."""
     best = max(rows, key=lambda r: (r.recorded_at, r.id), default=None)
     return best.run_id if best is not None else None
+
+
+def _count_latest(rows_by_key: dict[str, list[Any]], counts: dict[str, Counts]) -> None:
+    """Add to ``counts`` each file's rules of its latest run that found something."""
+    for key, rows in rows_by_key.items():
+        latest = _latest_run(rows)
+        found = counts.setdefault(key, dict.fromkeys(RULE_SEVERITIES, 0))
+        for row in rows:
+            if row.run_id == latest and (not row.passed or row.failures > 0):
+                severity = as_rule_severity(row.severity)
+                found[severity] = found.get(severity, 0) + 1
 
 
 def _check_record(row: CheckResult, key: str) -> CheckResultRecord:
@@ -130,12 +142,7 @@ class ChecksMixin(LedgerBase):
                 for row in session.execute(batch):
                     rows_by_key[row.key].append(row)
         counts: dict[str, Counts] = {k: dict.fromkeys(RULE_SEVERITIES, 0) for k in wanted}
-        for key, rows in rows_by_key.items():
-            latest = _latest_run(rows)
-            for row in rows:
-                if row.run_id == latest and (not row.passed or row.failures > 0):
-                    severity = as_rule_severity(row.severity)
-                    counts[key][severity] = counts[key].get(severity, 0) + 1
+        _count_latest(rows_by_key, counts)
         return counts
 
     def record_scrub_changes(
@@ -175,3 +182,27 @@ class ChecksMixin(LedgerBase):
             chosen = sorted((r for r in rows if r.run_id == latest),
                             key=lambda r: (r.step, r.column))
             return [_scrub_record(r, key) for r in chosen]
+
+    def check_counts_where(
+        self, *, client: str | None = None, feed: str | None = None,
+        status: Status | Collection[Status] | None = None,
+    ) -> dict[str, Counts]:
+        """``check_counts`` of the files matching every filter given, in one query (files with
+        no validated results are absent: callers default them to zero counts)."""
+        stmt = (select(File.key, CheckResult.id, CheckResult.run_id, CheckResult.recorded_at,
+                       CheckResult.severity, CheckResult.passed, CheckResult.failures)
+                .join(File, File.id == CheckResult.file_id)
+                .where(CheckResult.phase == "validated"))
+        if client is not None:
+            stmt = stmt.where(File.client == client)
+        if feed is not None:
+            stmt = stmt.where(File.feed == feed)
+        if status is not None:
+            stmt = stmt.where(File.status.in_(status_list(status)))
+        rows_by_key: dict[str, list[Any]] = defaultdict(list)
+        with self._read() as session:
+            for row in session.execute(stmt):
+                rows_by_key[row.key].append(row)
+        counts: dict[str, Counts] = {}
+        _count_latest(rows_by_key, counts)
+        return counts

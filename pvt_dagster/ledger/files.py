@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
-from typing import Any, Unpack
+from typing import Any, NamedTuple, Unpack
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +32,16 @@ FIXED_FIELDS = frozenset({"id", "key", "chain_head", "event_count", "updated_at"
 UPDATABLE_FIELDS = frozenset(f.name for f in dataclasses.fields(FileRecord)) - FIXED_FIELDS
 #: Listings read plain rows, not ORM objects: a poll of a big folder reads thousands of files.
 FILE_COLUMNS = tuple(File.__table__.columns)
+
+
+class FileLine(NamedTuple):
+    """What a listing of files shows of each: plain column values, no record conversion."""
+
+    key: str
+    status: str
+    stage: str | None
+    rows: int | None
+    error: str | None
 
 
 def file_row(session: Session, key: str, *, for_update: bool = False) -> File:
@@ -72,6 +82,11 @@ def _statuses(status: Status | Collection[Status]) -> list[Status]:
     if isinstance(status, str):
         return [as_status(status)]
     return list(status)
+
+
+def status_list(status: Status | Collection[Status]) -> list[Status]:
+    """One status or several, as a list (for ``IN`` filters)."""
+    return _statuses(status)
 
 
 def _insert_files(session: Session, new: Sequence[NewFile]) -> list[FileRecord]:
@@ -232,3 +247,20 @@ class FilesMixin(LedgerBase):
         with self._read() as session:
             row = session.scalar(stmt)
             return file_record(row) if row is not None else None
+
+    def list_file_lines(
+        self, *, client: str | None = None, feed: str | None = None,
+        status: Status | Collection[Status] | None = None,
+    ) -> list[FileLine]:
+        """Like ``list_files``, but only the columns a listing shows, as plain tuples: a feed
+        may hold years of files, and a FileRecord per row costs more than the query."""
+        stmt = (select(File.key, File.status, File.stage, File.rows, File.error)
+                .order_by(File.discovered_at, File.id))
+        if client is not None:
+            stmt = stmt.where(File.client == client)
+        if feed is not None:
+            stmt = stmt.where(File.feed == feed)
+        if status is not None:
+            stmt = stmt.where(File.status.in_(_statuses(status)))
+        with self._read() as session:  # Core, not ORM, execution: plain rows, no loading
+            return list(map(FileLine._make, session.connection().execute(stmt).all()))

@@ -35,7 +35,7 @@ class Ledger(FilesMixin, EventsMixin, ChecksMixin, OutboxMixin, ObservationsMixi
 
     def is_up_to_date(self) -> bool:
         """Whether the database is at the newest migration shipped with this package."""
-        return self.revision() == migrate.head_revision()
+        return migrate.is_current(self.engine)
 
     def __enter__(self) -> Ledger:
         return self

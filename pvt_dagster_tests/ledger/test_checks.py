@@ -78,3 +78,25 @@ def test_scrub_changes_idempotent_latest_run(ledger: Ledger) -> None:
     assert got[0].samples == [("***-**-1234", "*****1234")] and got[0].rows == [1, 2, 3]
     ledger.record_scrub_changes(key, run_id="r2", changes=changes[:1])
     assert [(c.run_id, c.column) for c in ledger.scrub_changes(key)] == [("r2", "phone")]
+
+
+def test_check_counts_where_match_check_counts(ledger: Ledger) -> None:
+    key = new_file(ledger).key
+    other = new_file(ledger, name="other.csv", feed="claims").key
+    quiet = new_file(ledger, name="quiet.csv").key
+    ledger.record_check_results(key, run_id="r1", phase="validated", results=_results())
+    ledger.record_check_results(key, run_id="r2", phase="validated",
+                                results=_results(ssn_failures=0))
+    ledger.record_check_results(key, run_id="r3", phase="scrubbed", results=_results())
+    ledger.record_check_results(other, run_id="r1", phase="validated", results=_results())
+    everything = ledger.check_counts()
+    where = ledger.check_counts_where()
+    assert where == {k: everything[k] for k in (key, other)}
+    assert quiet not in where  # no validated results: the caller's zero counts
+    assert where[key] == {"failure": 0, "warning": 1, "information": 1}
+    assert ledger.check_counts_where(client="acme", feed="members") == {key: where[key]}
+    assert ledger.check_counts_where(feed="claims") == {other: where[other]}
+    ledger.update_file(other, status="failed")
+    assert ledger.check_counts_where(status="failed") == {other: where[other]}
+    assert ledger.check_counts_where(status=["delivered", "discovered"]) == {key: where[key]}
+    assert ledger.check_counts_where(client="nobody") == {}

@@ -146,3 +146,18 @@ def test_find_delivered_duplicate(ledger: Ledger) -> None:
     found = ledger.find_delivered_duplicate("acme", "members", sha, exclude_key=second.key)
     assert found is not None and found.key == first.key
     assert ledger.find_delivered_duplicate("acme", "claims", sha, exclude_key=second.key) is None
+
+
+def test_list_file_lines_are_list_files_in_few_columns(ledger: Ledger) -> None:
+    late = new_file(ledger, name="b.csv", first_seen=T0 + timedelta(minutes=5))
+    early = new_file(ledger, name="a.csv")
+    other = new_file(ledger, name="c.csv", feed="claims", source="sftp")
+    ledger.update_file(other.key, status="failed", stage="validated", rows=3, error="bad")
+    for filters in ({}, {"feed": "members"}, {"status": "failed"}, {"client": "acme"},
+                    {"status": ["failed", "discovered"]}, {"client": "other"}):
+        assert ledger.list_file_lines(**filters) == [  # type: ignore[arg-type]
+            (r.key, r.status, r.stage, r.rows, r.error) for r in ledger.list_files(**filters)]
+    lines = ledger.list_file_lines()
+    assert [line.key for line in lines] == [early.key, other.key, late.key]
+    assert lines[1] == (other.key, "failed", "validated", 3, "bad")
+    assert lines[1].error == "bad" and lines[0].stage is None

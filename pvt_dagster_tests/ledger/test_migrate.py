@@ -14,7 +14,7 @@ from sqlalchemy import text
 from pvt_dagster.config.models import PvtConfig
 from pvt_dagster.errors import LedgerUnavailableError
 from pvt_dagster.ledger import Ledger
-from pvt_dagster.ledger.migrate import head_revision
+from pvt_dagster.ledger.migrate import head_revision, shipped_head
 
 REPO = Path(__file__).resolve().parents[2]
 TABLES = {"observations", "files", "manifest_events", "check_results", "scrub_changes",
@@ -104,3 +104,16 @@ def test_in_memory_sqlite_works() -> None:
     with Ledger("sqlite://") as ledger:
         ledger.upgrade()
         assert ledger.list_files() == []
+
+
+def test_quick_current_check_agrees_with_alembic(tmp_path: Path) -> None:
+    """``is_up_to_date`` reads the head from the version files without Alembic: the same
+    head Alembic finds, and False before the first upgrade or when the table is behind."""
+    assert shipped_head() == head_revision()
+    with Ledger(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger:
+        assert not ledger.is_up_to_date()  # no version table yet
+        ledger.upgrade()
+        assert ledger.is_up_to_date()
+        with ledger.engine.begin() as conn:
+            conn.execute(text("UPDATE pvt_ledger_version SET version_num = '0001_initial'"))
+        assert not ledger.is_up_to_date()
