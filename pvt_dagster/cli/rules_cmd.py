@@ -136,7 +136,6 @@ def impact_of(intake: Intake, feed: FeedRef, record: FileRecord, work: Path) -> 
     from pvt_dagster.pipeline import previous_delivered_rows, unparsed_outcomes
     from pvt_dagster.validation import planned_checks, validate_file
 
-
     recorded = intake.ledger.check_results(record.key, phase="validated")
     then = {c.check_name: _state(c.passed, c.failures) for c in recorded}
     then_failed = any(c.severity == "failure" and not c.passed for c in recorded)
