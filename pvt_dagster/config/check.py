@@ -91,6 +91,10 @@ def _check_top(config: PvtConfig, report: ConfigReport) -> None:
         zoneinfo.ZoneInfo(config.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         report.error(("timezone",), f"unknown time zone '{config.timezone}'")
+    if config.storage is not None and config.ledger.url is None:
+        report.warn(("storage",), "the vault and stage outputs are in object storage but the "
+                    "ledger is SQLite in the home: runs on other machines cannot share it; "
+                    "set ledger.url to PostgreSQL")
 
 
 def supported(kinds: Iterable[str]) -> str:

@@ -142,6 +142,20 @@ def test_warnings_alone_keep_the_report_ok(tmp_path: Path) -> None:
     ]
 
 
+def test_object_storage_with_a_sqlite_ledger_is_a_warning(tmp_path: Path) -> None:
+    storage = "storage: {url: s3://pvt-bucket/prod, region: eu-west-1}\n"
+    report = check_config(write_config(tmp_path, storage + MINIMAL))
+    assert report.ok
+    assert found(report.warnings) == [
+        (1, "storage", "the vault and stage outputs are in object storage but the ledger is "
+         "SQLite in the home: runs on other machines cannot share it; set ledger.url to "
+         "PostgreSQL")]
+    pg = "ledger: {url: postgresql+psycopg://pvt@db.example/pvt}\n"
+    assert check_config(write_config(tmp_path, storage + pg + MINIMAL)).warnings == []
+    bad = check_config(write_config(tmp_path, "storage: {url: 'http://x/y'}\n" + MINIMAL))
+    assert [i.key for i in bad.errors] == ["storage.url"]
+
+
 def test_unknown_time_zone_and_encoding(tmp_path: Path) -> None:
     text = MINIMAL.replace("decrypt: none", "decrypt: none\n        format: {encoding: klingon}")
     report = check_config(write_config(tmp_path, "timezone: Mars/Olympus\n" + text))
