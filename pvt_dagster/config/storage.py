@@ -3,12 +3,15 @@ vault and every stage output live: the PVT home by default, or object storage.""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from pvt_dagster.config.base import Model, SecretRef
+
+_S3_URL = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$")
 
 
 class S3Access(Model):
@@ -37,10 +40,18 @@ class StorageConfig(S3Access):
     """Object storage for the vault and every stage output: ``url: s3://bucket/prefix``. A
     run's local disk is then scratch only (``scratch``, default the system's temp folder)."""
 
-    url: str = Field(pattern=r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$")
+    url: str
     server_side_encryption: Literal["AES256", "aws:kms"] | None = None
     kms_key_id: str | None = None               # with server_side_encryption: aws:kms
     scratch: Path | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _s3_url(cls, url: str) -> str:
+        if not _S3_URL.match(url):
+            raise ValueError(f"{url!r} is not s3://bucket/prefix (a bucket name is 3 to 63 "
+                             "characters of a-z, 0-9, '.' and '-')")
+        return url
 
     @model_validator(mode="after")
     def _kms(self) -> StorageConfig:
