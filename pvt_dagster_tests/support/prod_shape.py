@@ -267,13 +267,19 @@ def wait_until_final(shape: ProdShape, expected: int, timeout: float) -> dict[st
         intake.close()
 
 
-def stage_files_left(shape: ProdShape) -> list[Path]:
+def stage_files_left(shape: ProdShape, *, settle: float = 90) -> list[Path]:
     """Files left on local disk under the home's vault and work folders and the scratch
-    root (none: a run's local disk is scratch only, and each run deletes its own)."""
+    root once the runs have ended (none: a run's local disk is scratch only, and each run
+    deletes its own when it ends, just after its file's last stage is recorded)."""
     folders = [shape.root / "home" / "vault", shape.root / "home" / "work",
                shape.root / "scratch"]
-    return [p for folder in folders if folder.exists() for p in folder.rglob("*")
-            if p.is_file()]
+    deadline = time.monotonic() + settle
+    while True:
+        left = [Path(top) / name for folder in folders  # os.walk: folders may vanish
+                for top, _dirs, names in os.walk(folder) for name in names]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(1)
 
 
 @dataclass
