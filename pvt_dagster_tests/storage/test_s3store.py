@@ -4,6 +4,7 @@ streamed downloads into a private scratch folder, re-hashing, deletion and clean
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,8 @@ def storage(moto: MotoS3, bucket: str, tmp_path: Path, **extra: object) -> Stora
 
 
 @pytest.fixture
-def store(moto_s3: MotoS3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> S3Store:
+def store(moto_s3: MotoS3, tmp_path: Path,
+          monkeypatch: pytest.MonkeyPatch) -> Iterator[S3Store]:
     monkeypatch.setenv(KEY_ENV, moto_s3.access_key_id)
     monkeypatch.setenv(SECRET_ENV, moto_s3.secret_access_key)
     made = S3Store(storage(moto_s3, moto_s3.new_bucket(), tmp_path))
@@ -44,7 +46,8 @@ def write(store: S3Store, rel: str, data: bytes) -> Path:
 
 
 def body(moto: MotoS3, store: S3Store, path: Path) -> bytes:
-    return moto.client().get_object(Bucket=store.bucket, Key=store.key(path))["Body"].read()
+    data: bytes = moto.client().get_object(Bucket=store.bucket, Key=store.key(path))["Body"].read()
+    return data
 
 
 def test_the_vault_is_write_once(store: S3Store, moto_s3: MotoS3) -> None:

@@ -258,7 +258,7 @@ def wait_until_final(shape: ProdShape, expected: int, timeout: float) -> dict[st
     deadline = time.monotonic() + timeout
     try:
         while True:
-            statuses = {r.key: r.status for r in intake.ledger.list_files()}
+            statuses: dict[str, str] = {r.key: r.status for r in intake.ledger.list_files()}
             final = [s for s in statuses.values() if s in FINAL]
             if len(final) >= expected or time.monotonic() > deadline:
                 return statuses
