@@ -6,8 +6,9 @@ does not pay for pandas, pandera and pyarrow, which only the stages need."""
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pvt_dagster.lazyexports import lazy_dir, lazy_getattr
 
 if TYPE_CHECKING:
     from pvt_dagster.pipeline.decrypted import DecryptedResult, run_decrypted
@@ -82,16 +83,5 @@ _SOURCES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name's submodule on first use (PEP 562)."""
-    source = _SOURCES.get(name)
-    if source is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{source}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    """The public names, loaded or not."""
-    return sorted(set(globals()) | set(__all__))
+__getattr__ = lazy_getattr(__name__, _SOURCES, globals())
+__dir__ = lazy_dir(__all__, globals())

@@ -93,21 +93,19 @@ class S3Store(StageStore):
         return f"s3://{self.bucket}/{self.key(path)}" if self._owns(path) else str(path)
 
     def _head(self, path: Path) -> dict[str, Any] | None:
-        try:
-            head: dict[str, Any] = self.client.head_object(Bucket=self.bucket, Key=self.key(path))
-        except ClientError as exc:
-            if _code(exc) in _MISSING:
-                return None
-            raise self._error("read", path, exc) from exc
-        except BotoCoreError as exc:
-            raise self._error("read", path, exc) from exc
-        return head
+        """The HEAD response of the object, None when it does not exist."""
+        return self._request("head_object", path)
 
     def _get_object(self, path: Path) -> dict[str, Any] | None:
         """The GET response of the object (its body still to read), None when missing."""
+        return self._request("get_object", path)
+
+    def _request(self, operation: str, path: Path) -> dict[str, Any] | None:
+        """One read request on the object: its response, None when the object is missing,
+        a StorageError for anything else."""
         try:
-            response: dict[str, Any] = self.client.get_object(Bucket=self.bucket,
-                                                              Key=self.key(path))
+            response: dict[str, Any] = getattr(self.client, operation)(Bucket=self.bucket,
+                                                                       Key=self.key(path))
         except ClientError as exc:
             if _code(exc) in _MISSING:
                 return None
