@@ -19,7 +19,7 @@ from pvt_dagster.domain import (
     as_rule_severity,
 )
 from pvt_dagster.ledger.engine import LedgerBase
-from pvt_dagster.ledger.files import file_row, status_list
+from pvt_dagster.ledger.files import file_row, where_files
 from pvt_dagster.ledger.models import CheckResult, File, ScrubChange
 from pvt_dagster.ledger.records import (
     PHASES,
@@ -193,12 +193,7 @@ class ChecksMixin(LedgerBase):
                        CheckResult.severity, CheckResult.passed, CheckResult.failures)
                 .join(File, File.id == CheckResult.file_id)
                 .where(CheckResult.phase == "validated"))
-        if client is not None:
-            stmt = stmt.where(File.client == client)
-        if feed is not None:
-            stmt = stmt.where(File.feed == feed)
-        if status is not None:
-            stmt = stmt.where(File.status.in_(status_list(status)))
+        stmt = where_files(stmt, client=client, feed=feed, status=status)
         rows_by_key: dict[str, list[Any]] = defaultdict(list)
         with self._read() as session:
             for row in session.execute(stmt):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple, Unpack
+from typing import Any, NamedTuple, TypeVar, Unpack
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -84,9 +84,20 @@ def _statuses(status: Status | Collection[Status]) -> list[Status]:
     return list(status)
 
 
-def status_list(status: Status | Collection[Status]) -> list[Status]:
-    """One status or several, as a list (for ``IN`` filters)."""
-    return _statuses(status)
+#: Any SELECT statement, its column types kept.
+SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
+
+
+def where_files(stmt: SelectT, *, client: str | None = None, feed: str | None = None,
+                status: Status | Collection[Status] | None = None) -> SelectT:
+    """``stmt`` narrowed to the files of a client, a feed and a status (each when given)."""
+    if client is not None:
+        stmt = stmt.where(File.client == client)
+    if feed is not None:
+        stmt = stmt.where(File.feed == feed)
+    if status is not None:
+        stmt = stmt.where(File.status.in_(_statuses(status)))
+    return stmt
 
 
 def _insert_files(session: Session, new: Sequence[NewFile]) -> list[FileRecord]:
@@ -175,13 +186,8 @@ class FilesMixin(LedgerBase):
         source_cleanup: Collection[str] | None = None,
     ) -> list[FileRecord]:
         """Files matching every filter given, oldest discovery first."""
-        stmt = select(*FILE_COLUMNS).order_by(File.discovered_at, File.id)
-        if client is not None:
-            stmt = stmt.where(File.client == client)
-        if feed is not None:
-            stmt = stmt.where(File.feed == feed)
-        if status is not None:
-            stmt = stmt.where(File.status.in_(_statuses(status)))
+        stmt = where_files(select(*FILE_COLUMNS).order_by(File.discovered_at, File.id),
+                           client=client, feed=feed, status=status)
         if source is not None:
             stmt = stmt.where(File.source == source)
         if source_cleanup is not None:
@@ -254,13 +260,8 @@ class FilesMixin(LedgerBase):
     ) -> list[FileLine]:
         """Like ``list_files``, but only the columns a listing shows, as plain tuples: a feed
         may hold years of files, and a FileRecord per row costs more than the query."""
-        stmt = (select(File.key, File.status, File.stage, File.rows, File.error)
-                .order_by(File.discovered_at, File.id))
-        if client is not None:
-            stmt = stmt.where(File.client == client)
-        if feed is not None:
-            stmt = stmt.where(File.feed == feed)
-        if status is not None:
-            stmt = stmt.where(File.status.in_(_statuses(status)))
+        stmt = where_files(select(File.key, File.status, File.stage, File.rows, File.error)
+                           .order_by(File.discovered_at, File.id),
+                           client=client, feed=feed, status=status)
         with self._read() as session:  # Core, not ORM, execution: plain rows, no loading
             return list(map(FileLine._make, session.connection().execute(stmt).all()))
