@@ -6,7 +6,8 @@ the feed's checks and scrubs, CSV append). Also the median time from quiesced (t
 saw the file settled) to delivered for a single file dropped alone, from the ledger's
 timestamps. ``PVT_BENCH_SMALL_FILES`` (default 200) files, ``PVT_BENCH_SMALL_SINGLES``
 (default 3) single drops, ``PVT_BENCH_SMALL_CONCURRENCY`` (default 1) the feed's
-``concurrency``."""
+``concurrency``, ``PVT_BENCH_SMALL_BATCH`` (default 50) its ``batch_size`` (1: a run per
+file)."""
 
 from __future__ import annotations
 
@@ -135,6 +136,7 @@ def run() -> list[Ratio]:
     count = int(os.environ.get("PVT_BENCH_SMALL_FILES", "200"))
     singles = int(os.environ.get("PVT_BENCH_SMALL_SINGLES", "3"))
     lanes = int(os.environ.get("PVT_BENCH_SMALL_CONCURRENCY", "1"))
+    batch = int(os.environ.get("PVT_BENCH_SMALL_BATCH", "50"))
     root = Path(tempfile.mkdtemp(prefix="pbs", dir="/tmp"))  # short: gpg's socket path
     keystore = Keystore(root / "g")
     os.environ[PASSPHRASE_ENV] = PASSPHRASE
@@ -148,14 +150,15 @@ def run() -> list[Ratio]:
         config.write_text(CONFIG.format(
             home=root / "home", gnupghome=keystore.gnupghome, after_transfer="delete",
             feed_key=FEED_KEY, passphrase_env=PASSPHRASE_ENV).replace(
-                "        source: drop\n", f"        source: drop\n        concurrency: {lanes}\n",
+                "        source: drop\n", f"        source: drop\n        concurrency: {lanes}\n"
+                                      f"        batch_size: {batch}\n",
                 1))
         os.chmod(config, 0o600)
-        batch = _encrypted(keystore, stage, count, "b")
+        dropped_files = _encrypted(keystore, stage, count, "b")
         lone = _encrypted(keystore, stage, singles, "s")
 
         start = time.perf_counter()
-        bare_loop(keystore, batch, root / "bare.csv")
+        bare_loop(keystore, dropped_files, root / "bare.csv")
         bare_seconds = time.perf_counter() - start
 
         with running_dagster_dev(config, root) as _dev:
@@ -165,18 +168,21 @@ def run() -> list[Ratio]:
                 key, delivered = _wait_delivered(config, n, timeout=300)[path.name]
                 latencies.append(_settled_to_delivered(config, key, delivered))
             dropped = datetime.now(UTC)
-            for path in batch:
+            for path in dropped_files:
                 path.rename(inbox / path.name)
             done = _wait_delivered(config, singles + count, timeout=300 + count * 30)
-            ours_seconds = max((done[p.name][1] - dropped).total_seconds() for p in batch)
+            ours_seconds = max((done[p.name][1] - dropped).total_seconds()
+                               for p in dropped_files)
         median = statistics.median(latencies) if latencies else float("nan")
-        print(f"  {count} files of {ROWS} rows, concurrency {lanes}: dagster dev "
+        print(f"  {count} files of {ROWS} rows, concurrency {lanes}, batch_size {batch}: "
+              "dagster dev "
               f"{ours_seconds:.1f} s "
               f"({count / ours_seconds * 60:.1f} files/min), bare loop {bare_seconds:.1f} s "
               f"({count / bare_seconds * 60:.1f} files/min); single file quiesced->delivered "
               f"median {median:.1f} s over {len(latencies)} "
               f"({', '.join(f'{s:.1f}' for s in latencies)})", flush=True)
-        return [Ratio(f"{count} small files (concurrency {lanes}), drop->all delivered",
+        return [Ratio(f"{count} small files (concurrency {lanes}, batch_size {batch}), "
+                      "drop->all delivered",
                       ours_seconds, bare_seconds, "s", "<= 2.0 (the bare loop's)"),
                 Ratio("single file quiesced->delivered (median)", median, 5.0, "s",
                       "<= 1.0 (5 s)")]

@@ -236,6 +236,13 @@ class FeedConfig(Model):
         description="runs of this feed at once. 1 (the default): one file at a time, in the "
                     "order they arrived. N > 1: up to N files at once, for feeds whose files "
                     "do not depend on each other's order (each file runs in one of N lanes).")
+    batch_size: int = Field(
+        default=1, ge=1, le=1000,
+        description="ready files of this feed one run takes at most. 1 (the default): a run "
+                    "per file. N > 1: when several files of a lane are ready, one run takes up "
+                    "to N of them one after another (each keeps its own partition, checks, "
+                    "ledger chain and failure), saving a run's start-up per file; for feeds of "
+                    "many small files.")
 
 
 class ClientConfig(Model):

@@ -9,9 +9,11 @@ from typing import Any
 import dagster as dg
 
 from pvt_dagster.comms import Dispatcher, report_run_failure
+from pvt_dagster.defs.batch import BATCH_ENDED, batch_files_of
 from pvt_dagster.defs.names import run_file_key
 from pvt_dagster.defs.resources import PvtIntakeResource
 from pvt_dagster.errors import PvtError, one_line, translated_errors
+from pvt_dagster.polling.tick import UNFINISHED
 
 DISPATCH_SENSOR = "pvt__dispatch"
 RUN_FAILURE_SENSOR = "pvt__run_failure"
@@ -49,13 +51,25 @@ def build_run_failure_sensor(jobs: Sequence[Any]) -> dg.SensorDefinition:
                            description="Queues a message for a feed run that failed without "
                                        "a step reporting it (step failures report themselves).")
     def run_failure(context: dg.RunFailureSensorContext, pvt: PvtIntakeResource) -> None:
-        """Report the failed run unless a step already did."""
+        """Report the failed run unless a step already did (for a batch run: each file it
+        left unfinished, unless the batch itself ended and reported every file)."""
         run = context.dagster_run
+        if batch_files_of(run) and any(
+                BATCH_ENDED in ((e.step_failure_data.user_failure_data.metadata or {})
+                                if e.step_failure_data and e.step_failure_data.user_failure_data
+                                else {})
+                for e in context.get_step_failure_events()):
+            return  # the batch op reported each file's failure itself
+        ledger = pvt.get().ledger
+        keys = ([key for key, _ in batch_files_of(run)
+                 if (record := ledger.find_file(key)) is not None
+                 and record.status in UNFINISHED] if batch_files_of(run)
+                else [run_file_key(run.tags)])
         with translated_errors(RUN_FAILURE_SENSOR):
+            for key in keys:
                 report_run_failure(
-                pvt.get().ledger, run_file_key(run.tags),
-                run_id=run.run_id, job=run.job_name,
-                failure_message=context.failure_event.message if context.failure_event
-                else None)
+                    ledger, key, run_id=run.run_id, job=run.job_name,
+                    failure_message=context.failure_event.message if context.failure_event
+                    else None)
 
     return run_failure

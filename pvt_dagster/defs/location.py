@@ -6,10 +6,11 @@ import dagster as dg
 
 from pvt_dagster.config import PvtConfig
 from pvt_dagster.defs.assets import build_feed_assets
+from pvt_dagster.defs.batch import build_batch_job
 from pvt_dagster.defs.dispatch import build_dispatch_sensor, build_run_failure_sensor
 from pvt_dagster.defs.holds import release_hold_job
 from pvt_dagster.defs.jobs import build_feed_job
-from pvt_dagster.defs.names import job_name
+from pvt_dagster.defs.names import batch_job_name, job_name
 from pvt_dagster.defs.processing import (
     OUTPUTS_IO_MANAGER,
     JobOutputsIOManager,
@@ -36,6 +37,7 @@ def build_location(config: PvtConfig) -> dg.Definitions:
         feed_assets = build_feed_assets(feed)
         assets.extend(feed_assets)
         jobs[job_name(feed)] = build_feed_job(feed, feed_assets, resources)
+        jobs[batch_job_name(feed)] = build_batch_job(feed)
     sensors = []
     for client, client_config in config.clients.items():
         for source_name in client_config.sources:
@@ -43,7 +45,7 @@ def build_location(config: PvtConfig) -> dg.Definitions:
                      if f.client == client and f.config.source == source_name]
             sensors.append(build_discovery_sensor(
                 client, source_name, feeds, client_config.polling.interval_seconds,
-                [jobs[job_name(f)] for f in feeds]))
+                [jobs[name(f)] for f in feeds for name in (job_name, batch_job_name)]))
     assets += [build_job_asset(job) for job in config.jobs()]
     processing = build_processing_jobs(config.jobs(), assets, resources)
     for job, target in zip(config.jobs(), processing, strict=True):

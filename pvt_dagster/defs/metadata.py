@@ -52,7 +52,19 @@ def to_metadata(values: Mapping[str, Any]) -> dict[str, dg.MetadataValue]:
 def check_result(asset_key: dg.AssetKey, outcome: CheckOutcome) -> dg.AssetCheckResult:
     """One rule's outcome as an asset-check result: failure -> ERROR, warning -> WARN,
     information -> passed with its count. Samples in it are already masked."""
-    passed = outcome.passed or outcome.severity == "information"
+    return dg.AssetCheckResult(asset_key=asset_key, check_name=outcome.check_name,
+                               **_check_fields(outcome))
+
+
+def check_evaluation(asset_key: dg.AssetKey, outcome: CheckOutcome,
+                     partition: str) -> dg.AssetCheckEvaluation:
+    """The same outcome as an evaluation an op logs for one partition (a batch run)."""
+    return dg.AssetCheckEvaluation(asset_key=asset_key, check_name=outcome.check_name,
+                                   partition=partition, **_check_fields(outcome))
+
+
+def _check_fields(outcome: CheckOutcome) -> dict[str, Any]:
+    """Whether the check passed, its severity and its metadata (with the markdown report)."""
     metadata = to_metadata({
         "column": outcome.column, "rule": outcome.rule, "severity": outcome.severity,
         "failures": outcome.failures,
@@ -60,9 +72,8 @@ def check_result(asset_key: dg.AssetKey, outcome: CheckOutcome) -> dg.AssetCheck
         "samples_masked": list(outcome.samples), "message": outcome.message,
     })
     metadata["report"] = dg.MetadataValue.md(mask_pii(render_markdown([outcome])))
-    return dg.AssetCheckResult(asset_key=asset_key, check_name=outcome.check_name,
-                               passed=passed, severity=SEVERITY[outcome.severity],
-                               metadata=metadata)
+    return {"passed": outcome.passed or outcome.severity == "information",
+            "severity": SEVERITY[outcome.severity], "metadata": metadata}
 
 
 def changes_table(changes: Sequence[ScrubChange]) -> str:

@@ -17,6 +17,7 @@ TAG_CLIENT = "pvt/client"
 TAG_FILE = "pvt/file"
 TAG_REPLAY = "pvt/replay"
 TAG_FORCE = "pvt/force"              # "true": run even though the feed is on hold
+TAG_BATCH = "pvt/batch"              # the feed (client/feed) of a batch run
 PARTITION_TAG = "dagster/partition"  # Dagster's: the partition of a run (see partition_key)
 RUN_KEY_TAG = "dagster/run_key"      # Dagster's: the run key of a sensor-requested run
 
@@ -34,6 +35,16 @@ def partitions_name(feed: FeedRef) -> str:
 def job_name(feed: FeedRef) -> str:
     """The job that runs one file of a feed through every stage."""
     return f"{feed.client}__{feed.name}__intake"
+
+
+def batch_job_name(feed: FeedRef) -> str:
+    """The job that runs several ready files of a feed, one after another, in one run."""
+    return f"{feed.client}__{feed.name}__batch"
+
+
+def batch_op_name(feed: FeedRef) -> str:
+    """The op of a feed's batch job (the run config's ``ops`` key)."""
+    return f"{feed.client}__{feed.name}__files"
 
 
 def discovery_sensor_name(client: str, source: str) -> str:
