@@ -24,7 +24,6 @@ from pvt_dagster.defs.metadata import check_evaluation
 from pvt_dagster.defs.names import (
     TAG_BATCH,
     TAG_CLIENT,
-    TAG_FEED,
     TAG_FORCE,
     batch_job_name,
     batch_op_name,

@@ -12,7 +12,9 @@ from dagster._core.events import DagsterEventType
 
 from pvt_dagster.definitions import build_definitions
 from pvt_dagster.defs.batch import batch_files_of
+from pvt_dagster.defs.dispatch import RUN_FAILURE_SENSOR
 from pvt_dagster.defs.names import PARTITION_TAG, RUN_KEY_TAG, TAG_BATCH, TAG_FEED, TAG_FILE
+from pvt_dagster.defs.resources import PvtIntakeResource
 from pvt_dagster.naming import partition_key, stage_asset_path
 from pvt_dagster_tests.defs.test_end_to_end import tick
 from pvt_dagster_tests.support.fixtures import GOOD_ROWS, IntakeEnv, csv_bytes
@@ -51,6 +53,18 @@ def _queue(defs: dg.Definitions, instance: dg.DagsterInstance,
         tags[PARTITION_TAG] = request.partition_key
     return instance.create_run_for_job(job, run_config=request.run_config or None, tags=tags,
                                        status=dg.DagsterRunStatus.NOT_STARTED)
+
+
+def _report_run_failure(defs: dg.Definitions, instance: dg.DagsterInstance, env: IntakeEnv,
+                        run_id: str) -> None:
+    """Evaluate the run-failure sensor on a failed run, as the daemon does."""
+    run = instance.get_run_by_id(run_id)
+    (failure,) = instance.all_logs(run_id, of_type=DagsterEventType.RUN_FAILURE)
+    resources = {"pvt": PvtIntakeResource(config_path=str(env.config_path))}
+    with dg.build_run_status_sensor_context(
+            sensor_name=RUN_FAILURE_SENSOR, dagster_instance=instance, dagster_run=run,
+            dagster_event=failure.dagster_event, resources=resources) as context:
+        defs.resolve_sensor_def(RUN_FAILURE_SENSOR)(context.for_run_failure())
 
 
 def test_one_run_takes_the_ready_files_and_isolates_a_bad_one(intake_env: IntakeEnv) -> None:
@@ -97,7 +111,7 @@ def test_one_run_takes_the_ready_files_and_isolates_a_bad_one(intake_env: Intake
         by_partition = {(c.partition, c.check_name): c.passed for c in checks}
         assert by_partition[(partition_key(bad), "ssn__pattern")] is False
         assert by_partition[(partition_key(good), "ssn__pattern")] is True
-        assert len(checks) == 4 * 3  # four rule checks (ssn required and pattern, phone, state), three files
+        assert len(checks) == 4 * 3  # ssn required and pattern, phone, state; three files
 
         # The bad file's failure is its own: one message, naming the rule, for this run.
         (message,) = [m for m in ledger.messages(file_key=bad) if m.severity == "failure"]
@@ -106,6 +120,10 @@ def test_one_run_takes_the_ready_files_and_isolates_a_bad_one(intake_env: Intake
         failure = result.get_step_failure_events()[0].step_failure_data
         assert failure.user_failure_data is not None
         assert "1 of 3 file(s) did not finish" in (failure.user_failure_data.description or "")
+
+        # The batch reported each file itself: the run-failure backstop adds nothing.
+        _report_run_failure(defs, instance, intake_env, result.run_id)
+        assert not [m for m in ledger.messages() if m.kind == "run_failed"]
 
         # Nothing runs twice: the delivered and the failed are final.
         assert tick(defs, instance, intake_env).run_requests == []
@@ -145,11 +163,15 @@ def test_a_batch_that_dies_is_recovered_file_by_file(intake_env: IntakeEnv) -> N
         (batch,) = tick(defs, instance, intake_env).run_requests
         dead = _queue(defs, instance, batch)  # the worker died before any stage ran
         instance.report_run_failed(dead)
+        _report_run_failure(defs, instance, intake_env, dead.run_id)  # each file it left
+        ledger = intake_env.intake().ledger
+        left = [m.file_key for m in ledger.messages() if m.kind == "run_failed"]
+        assert sorted(k.rsplit("-", 1)[-1] for k in left if k) == ["members_x.csv.pgp",
+                                                                   "members_y.csv.pgp"]
         (retry,) = tick(defs, instance, intake_env).run_requests  # both files, run again
         pairs = retry.run_config["ops"]["acme__members__files"]["config"]
         assert [k.rsplit("#", 1)[-1] for k in pairs["run_keys"]] == ["1", "1"]
         result = _execute(defs, instance, retry)
         assert result.success
-        ledger = intake_env.intake().ledger
         assert {ledger.get_file(k).status for k in pairs["files"]} == {"delivered"}
         assert tick(defs, instance, intake_env).run_requests == []
