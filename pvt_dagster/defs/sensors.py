@@ -1,7 +1,9 @@
 """One discovery sensor per source. The tick itself is plain Python (``polling.
 discovery_tick``: poll, record, holds); the sensor turns its result into Dagster objects: run
-requests for ready files (``run_key`` = file key, so Dagster deduplicates), partitions for new
-keys, observations on a held feed's ``raw`` asset, and the tick's log and skip reason."""
+requests for ready files (``run_key`` = the file's current run key, so Dagster deduplicates; a
+batch run for several ready files of a lane when the feed's ``batch_size`` allows),
+partitions for new keys, observations on a held feed's ``raw`` asset, and the tick's log and
+skip reason."""
 
 
 import hashlib
@@ -48,7 +50,8 @@ def build_discovery_sensor(client: str, source_name: str, feeds: list[FeedRef],
         default_status=dg.DefaultSensorStatus.RUNNING,
         jobs=jobs or None,
         description=f"Polls {client}'s source {source_name}, waits for files to settle, and "
-                    f"starts one run per file (feeds: {', '.join(by_feed) or 'none'}).",
+                    f"starts one run per file, or per batch for a feed with batch_size > 1 "
+                    f"(feeds: {', '.join(by_feed) or 'none'}).",
     )
     def discover(context: dg.SensorEvaluationContext,
                  pvt: PvtIntakeResource) -> dg.SensorResult | dg.SkipReason:
