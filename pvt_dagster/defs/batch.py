@@ -95,12 +95,8 @@ def build_batch_job(feed: FeedRef) -> dg.JobDefinition:
         """Run every file of the batch; fail at the end if any file failed."""
         intake = pvt.get()
         ends: list[FileEnd] = []
-        for n, key in enumerate(config.files, start=1):
-            end = yield from _run_file(context, intake, feed, key)
-            ends.append(end)
-            where = f" at {end.stage}" if end.stage else ""
-            context.log.info(f"file {n} of {len(config.files)}: {partition_key(key)} "
-                             f"{end.outcome}{where}")
+        for key in config.files:  # each stage's materialization shows the progress
+            ends.append((yield from _run_file(context, intake, feed, key)))
         failed = [e for e in ends if e.outcome in ("failed", "blocked")]
         summary = ", ".join(f"{sum(1 for e in ends if e.outcome == o)} {o}"
                             for o in sorted({e.outcome for e in ends}))
