@@ -13,7 +13,7 @@ from pvt_dagster.defs.batch import BATCH_ENDED, batch_files_of
 from pvt_dagster.defs.names import run_file_key
 from pvt_dagster.defs.resources import PvtIntakeResource
 from pvt_dagster.errors import PvtError, one_line, translated_errors
-from pvt_dagster.polling.tick import UNFINISHED
+from pvt_dagster.polling import UNFINISHED
 
 DISPATCH_SENSOR = "pvt__dispatch"
 RUN_FAILURE_SENSOR = "pvt__run_failure"

@@ -17,6 +17,7 @@ from pvt_dagster.polling.discovery import (
 from pvt_dagster.polling.matching import match_feed
 from pvt_dagster.polling.quiescence import is_quiesced
 from pvt_dagster.polling.tick import (
+    UNFINISHED,
     DiscoveryTick,
     HeldFeed,
     LastRun,
@@ -26,6 +27,7 @@ from pvt_dagster.polling.tick import (
 
 __all__ = [
     "DISAPPEARED",
+    "UNFINISHED",
     "UNMATCHED",
     "UNMATCHED_FEED",
     "DiscoveryTick",
