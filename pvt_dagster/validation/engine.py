@@ -21,7 +21,8 @@ from pandera.config import config_context
 from pvt_dagster.config import FeedConfig, FileFormat, FileRuleConfig
 from pvt_dagster.domain import RULE_SEVERITIES, RuleSeverity
 from pvt_dagster.errors import ParseError, RuleError, one_line
-from pvt_dagster.formats import CHUNK_ROWS, read_chunks
+from pvt_dagster.formats import CHUNK_ROWS
+from pvt_dagster.validation.arrowcsv import read_arrow_chunks
 from pvt_dagster.masking import show_value
 from pvt_dagster.validation.catalogue import FILE_COLUMN, PlannedCheck, planned_checks
 from pvt_dagster.validation.filerules import (
@@ -240,7 +241,8 @@ def validate_file(
     rows = 0
     columns: list[str] = []
     try:
-        for chunk in read_chunks(path, fmt, chunk_rows=chunk_rows, columns_hint=list(pii)):
+        for chunk in read_arrow_chunks(path, fmt, chunk_rows=chunk_rows,
+                                       columns_hint=list(pii)):
             if not columns:
                 columns = list(chunk.columns)
                 check_header_line(columns, list(pii))
