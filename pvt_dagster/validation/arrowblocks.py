@@ -29,6 +29,8 @@ class Blocks:
         self.buffer = b""
         self.eof = False
         self.first = True
+        #: Bytes of the longest line of the last block (with its newline).
+        self.longest = 0
 
     def __iter__(self) -> Iterator[tuple[bytes, int]]:
         """The blocks, in order."""
@@ -40,6 +42,7 @@ class Blocks:
             raw = b"".join(lines)
             self.offset += len(raw)
             self.line += len(lines)
+            self.longest = max(len(line) for line in lines)
             yield raw, len(lines)
         while True:
             block = self._next_fast()
@@ -84,8 +87,10 @@ class Blocks:
             count = int(over[0]) + 1
         elif count < self.size and not self.eof:
             return None  # cannot happen with the read size above; be exact anyway
-        if int(lengths[:count].max()) > self.limit:
+        longest = int(lengths[:count].max())
+        if longest > self.limit:
             return None
+        self.longest = longest
         end = int(ends[count - 1])
         raw, self.buffer = data[:end], data[end:]
         self.offset += end
@@ -114,4 +119,5 @@ class Blocks:
             raw = b"".join(block)
             self.offset += len(raw)
             self.line += len(block)
+            self.longest = max(len(line) for line in block)
             yield raw, len(block)
