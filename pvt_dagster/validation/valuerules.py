@@ -56,8 +56,9 @@ def on_distinct(values: pd.Series, function: Callable[[pd.Series], Any]) -> np.n
     value of ``values`` (the same result as on the whole Series, for elementwise functions)."""
     encoded = pc.dictionary_encode(as_arrow(values))
     distinct = pd.Series(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
-    results = np.asarray(function(distinct))
-    return results[encoded.indices.to_numpy(zero_copy_only=False)]
+    results: np.ndarray = np.asarray(function(distinct))
+    taken: np.ndarray = results[encoded.indices.to_numpy(zero_copy_only=False)]
+    return taken
 
 
 def parse_date(text: str, fmt: str) -> date | None:

@@ -68,12 +68,12 @@ FILE_CHECKS: list[dict[str, Any]] = [
     {"rule": "row_count_drop", "max_drop_percent": 10},
 ]
 
-ODD = ["", " ", "  x  ", "\t", "\x1c", "\u3000", "é", "ß", "Straße", "ǅ", "ﬁ", "١٢٣",
+ODD = ["", " ", "  x  ", "\t", "\x1c", "\u3000", "é", "ß", "Straße", "ǅ", "ﬁ", "\u0661\u0662\u0663",
        "123-45-6789", "000-12-3456", "666-12-3456", "900-12-3456", "123-00-6789",
        "123-45-0000", "12345-6789", "123456789", "123-456789", "(555) 123-4567",
        "+1 555.123.4567", "1-555-123-4567", "5551234567x", "CA", "ca", "Ny", "XX", "a,b",
        'say "hi"', "line\nbreak", "cr\rmid", "O'Neil", "mary ANN", "1st", "M12", "m34 x",
-       "M١٢", "42", "-7", "+3.5", ".5", "1e3", "inf", "nan", "2024-02-29", "2023-02-29",
+       "M\u0661\u0662", "42", "-7", "+3.5", ".5", "1e3", "inf", "nan", "2024-02-29", "2023-02-29",
        "9999-12-31", "0000-01-01", "01/02/2003", "20240229", "user@example.com",
        "A.B@Example.CO", "bad@@x", "k\u212a", "true", "No", "Y", "n", "  y ", "12", "21",
        "1", "2.5", "ÀÉÎ", "ﬀ", "İstanbul", "\u2028", "x" * 12]
@@ -218,7 +218,7 @@ def test_translated_patterns_match_python(regex: str) -> None:
     """Translated patterns give Python's answers on ASCII and non-ASCII values alike."""
     assert re2_form(regex) is not None
     rng = random.Random(11)
-    alphabet = "aAbBcxyzZM0123456789 -.@()+\t\n\x0b\x1c_kKé١"
+    alphabet = "aAbBcxyzZM0123456789 -.@()+\t\n\x0b\x1c_kK\u00e9\u0661"
     values = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
               for _ in range(3000)] + ODD
     array = pa.array(values, type=pa.large_string())
@@ -238,4 +238,4 @@ def test_untranslatable_patterns_use_python(regex: str) -> None:
 
 def test_python_whitespace_is_complete() -> None:
     """PY_WHITESPACE is exactly what ``str.isspace`` accepts."""
-    assert PY_WHITESPACE == "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+    assert "".join(chr(c) for c in range(0x110000) if chr(c).isspace()) == PY_WHITESPACE
