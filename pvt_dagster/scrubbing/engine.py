@@ -1,26 +1,30 @@
-"""The scrub engine: apply each column's steps chunk by chunk, audit changes, write atomically."""
+"""The scrub engine: apply each column's steps chunk by chunk on Arrow arrays, audit changes,
+write atomically."""
 
 from __future__ import annotations
 
-import csv
-import gc
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pvt_dagster.config import FeedConfig, FileFormat
 from pvt_dagster.errors import ScrubError
-from pvt_dagster.formats import CHUNK_ROWS, read_chunks
 from pvt_dagster.fsutil import private_temp_beside
 from pvt_dagster.masking import show_value
-from pvt_dagster.scrubbing.actions import apply_action, apply_step
+from pvt_dagster.scrubbing.actions import apply_arrow
+from pvt_dagster.scrubbing.csvout import write_header, write_rows
 from pvt_dagster.validation import PlannedCheck, planned_checks, predicate
+from pvt_dagster.validation.arrowcsv import ARROW_CHUNK_ROWS, read_arrow_chunks
+from pvt_dagster.validation.arrowtext import as_arrow, as_bools
 
-StepFunction = Callable[[pd.Series], pd.Series]
+StepFunction = Callable[[pa.Array], pa.Array]
 #: Rules null_if_invalid cannot use: they judge the column or the file, not one value.
 NOT_PER_VALUE = frozenset({"required", "unique", "custom"})
 
@@ -63,41 +67,39 @@ def named_rule(column: str, name: str, planned: list[PlannedCheck]) -> PlannedCh
 
 
 def step_functions(feed: FeedConfig, column: str) -> list[StepFunction]:
-    """The column's scrub steps as functions of a Series, rules resolved once per file."""
+    """The column's scrub steps as functions of an Arrow array, rules resolved once per file."""
     planned = planned_checks(feed)
     out: list[StepFunction] = []
     for step in feed.columns[column].scrub:
         if step.action == "null_if_invalid":
             check = predicate(named_rule(column, str(step.options.get("rule")), planned))
-            out.append(partial(apply_action, action="null_if_invalid",
-                               options={"rule": check}))
+            out.append(partial(apply_arrow, action="null_if_invalid", options={"rule": check}))
         else:
-            out.append(partial(apply_step, step=step))
+            out.append(partial(apply_arrow, action=step.action, options=step.options))
     return out
 
 
-def _apply(
-    chunk: pd.DataFrame, column: str, steps: list[StepFunction], audit: list[ScrubChange],
-    pii: bool,
-) -> None:
+def _apply(values: pa.Array, index: pd.Index, steps: list[StepFunction],
+           audit: list[ScrubChange], pii: bool) -> pa.Array:
     """Run a column's steps in order on one chunk, counting each step against its input."""
-    values = chunk[column]
     for step, change in zip(steps, audit, strict=True):
         after = step(values)
-        changed = values != after
-        count = int(changed.sum())
-        if count:
-            change.rows_changed += count
+        changed = as_bools(pc.not_equal(values, after))
+        where = np.flatnonzero(changed)
+        if len(where):
+            change.rows_changed += len(where)
             room = MAX_ROWS - len(change.rows)
             if room > 0:
-                change.rows.extend(int(r) for r in chunk.index[changed][:room])
+                change.rows.extend(int(r) for r in index[where[:room]])
             room = MAX_SAMPLES - len(change.samples)
             if room > 0:
-                pairs = zip(values[changed].iloc[:room], after[changed].iloc[:room], strict=True)
+                first = pa.array(where[:room])
+                pairs = zip(values.take(first).to_pylist(), after.take(first).to_pylist(),
+                            strict=True)
                 for before, new in pairs:
                     change.samples.append((show_value(before, pii=pii), show_value(new, pii=pii)))
         values = after
-    chunk[column] = values
+    return values
 
 
 def scrub_file(
@@ -106,7 +108,7 @@ def scrub_file(
     feed: FeedConfig,
     *,
     fmt: FileFormat | None = None,
-    chunk_rows: int = CHUNK_ROWS,
+    chunk_rows: int = ARROW_CHUNK_ROWS,
 ) -> ScrubReport:
     """Scrub ``src`` into ``dst`` (UTF-8, comma, minimal quoting, header), replacing it at once."""
     fmt = fmt or feed.format
@@ -117,11 +119,10 @@ def scrub_file(
     steps: dict[str, list[StepFunction]] = {}
     rows = 0
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+        with os.fdopen(fd, "wb") as out:
             first = True
-            for chunk in read_chunks(src, fmt, chunk_rows=chunk_rows,
-                                     columns_hint=list(feed.columns)):
+            for chunk in read_arrow_chunks(src, fmt, chunk_rows=chunk_rows,
+                                           columns_hint=list(feed.columns)):
                 if first:
                     for name, column in feed.columns.items():
                         if column.scrub and name in chunk.columns:
@@ -131,16 +132,15 @@ def scrub_file(
                             ]
                             changes.extend(audits[name])
                             steps[name] = step_functions(feed, name)
+                    write_header(out, [str(c) for c in chunk.columns])
+                arrays = {str(c): as_arrow(chunk[c]) for c in chunk.columns}
                 for name, audit in audits.items():
-                    _apply(chunk, name, steps[name], audit, feed.columns[name].pii)
-                if first:
-                    writer.writerow(chunk.columns)
-                # csv.writer on column lists: the same bytes as to_csv, about 40% faster.
-                writer.writerows(zip(*(chunk[c].tolist() for c in chunk.columns), strict=True))
+                    arrays[name] = _apply(arrays[name], chunk.index, steps[name], audit,
+                                          feed.columns[name].pii)
+                write_rows(out, pa.table(arrays))
                 first = False
                 rows += len(chunk)
-                del chunk
-                gc.collect(1)  # young reference cycles (pandas frames): keep memory flat
+                del chunk, arrays
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, dst)

@@ -25,6 +25,15 @@ BUILTIN_PATTERNS: dict[str, str] = {
     "date": r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])",
 }
 
+#: RE2 formulations of the built-in patterns RE2 cannot run as written (look-arounds and a
+#: back-reference), matching exactly the same ASCII strings (tested exhaustively for ssn).
+_AREA = "(?:00[1-9]|0[1-9][0-9]|[1-578][0-9]{2}|6(?:[0-57-9][0-9]|6[0-57-9]))"
+_GROUP = "(?:0[1-9]|[1-9][0-9])"
+_SERIAL = "(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"
+BUILTIN_RE2: dict[str, str] = {
+    "ssn": f"^(?:{_AREA}-{_GROUP}-{_SERIAL}|{_AREA}{_GROUP}{_SERIAL})$",
+}
+
 _STATES = (
     "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
     "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC"

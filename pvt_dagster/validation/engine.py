@@ -21,8 +21,8 @@ from pandera.config import config_context
 from pvt_dagster.config import FeedConfig, FileFormat, FileRuleConfig
 from pvt_dagster.domain import RULE_SEVERITIES, RuleSeverity
 from pvt_dagster.errors import ParseError, RuleError, one_line
-from pvt_dagster.formats import CHUNK_ROWS, read_chunks
 from pvt_dagster.masking import show_value
+from pvt_dagster.validation.arrowcsv import ARROW_CHUNK_ROWS, read_arrow_chunks
 from pvt_dagster.validation.catalogue import FILE_COLUMN, PlannedCheck, planned_checks
 from pvt_dagster.validation.filerules import (
     ROW_RULES,
@@ -36,7 +36,6 @@ from pvt_dagster.validation.messages import outcome_message
 from pvt_dagster.validation.rules import predicate
 
 MAX_ROWS = 10
-#: Rows per chunk: about 250 MB peak for 12 columns of short strings, whatever the file size.
 MAX_SAMPLES = 5
 
 
@@ -226,7 +225,7 @@ def validate_file(
     feed: FeedConfig,
     *,
     fmt: FileFormat | None = None,
-    chunk_rows: int = CHUNK_ROWS,
+    chunk_rows: int = ARROW_CHUNK_ROWS,
     previous_rows: int | None = None,
 ) -> ValidationReport:
     """Validate a file chunk by chunk against the feed's planned checks; ``previous_rows`` is
@@ -240,7 +239,8 @@ def validate_file(
     rows = 0
     columns: list[str] = []
     try:
-        for chunk in read_chunks(path, fmt, chunk_rows=chunk_rows, columns_hint=list(pii)):
+        for chunk in read_arrow_chunks(path, fmt, chunk_rows=chunk_rows,
+                                       columns_hint=list(pii)):
             if not columns:
                 columns = list(chunk.columns)
                 check_header_line(columns, list(pii))

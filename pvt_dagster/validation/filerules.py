@@ -15,7 +15,7 @@ import pandas as pd
 
 from pvt_dagster.config import FileRuleConfig
 from pvt_dagster.masking import has_pii, mask_value
-from pvt_dagster.validation.valuerules import SeenHashes, as_mask, load_callable
+from pvt_dagster.validation.valuerules import SeenHashes, as_mask, as_objects, load_callable
 
 RowPredicate = Callable[[pd.DataFrame], pd.Series]
 ROW_RULES = frozenset({"duplicate_rows", "custom"})
@@ -34,7 +34,7 @@ def row_predicate(rule: FileRuleConfig) -> RowPredicate:
         return no_repeat
     ref = str(rule.function)
     function = load_callable(ref)
-    return lambda frame: as_mask(function(frame), frame.index, ref)
+    return lambda frame: as_mask(function(as_objects(frame)), frame.index, ref)
 
 
 def looks_like_column_name(name: str) -> bool:

@@ -7,12 +7,21 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pvt_dagster.config import RuleConfig, SecretRef
 from pvt_dagster.errors import ConfigError
 from pvt_dagster.validation import valuerules
-from pvt_dagster.validation.catalogue import BUILTIN_LISTS, BUILTIN_PATTERNS, PlannedCheck
-from pvt_dagster.validation.valuerules import Predicate, is_empty, or_empty
+from pvt_dagster.validation.arrowtext import STRING, as_arrow, as_bools
+from pvt_dagster.validation.catalogue import (
+    BUILTIN_LISTS,
+    BUILTIN_PATTERNS,
+    BUILTIN_RE2,
+    PlannedCheck,
+)
+from pvt_dagster.validation.re2 import full_matches, re2_form
+from pvt_dagster.validation.valuerules import Predicate, is_empty, on_distinct, or_empty
 
 __all__ = ["Predicate", "is_empty", "list_values", "or_empty", "predicate",
            "valid_calendar_dates"]
@@ -36,19 +45,6 @@ def valid_calendar_dates(values: pd.Series) -> pd.Series:
     return ok.fillna(False).astype(bool)
 
 
-def full_matches(compiled: re.Pattern[str], values: np.ndarray) -> np.ndarray:
-    """Whether each string fully matches. Columns that repeat values (dates, zips, codes) are
-    matched once per distinct value: a sample of the first 1,000 decides whether to factorize."""
-    sample = values[:1000]
-    if len(values) > 2000 and len(set(sample)) < len(sample) // 2:
-        codes, uniques = pd.factorize(values)
-        matched: np.ndarray = np.array([compiled.fullmatch(v) is not None for v in uniques],
-                                       dtype=bool)[codes]
-        return matched
-    fullmatch = compiled.fullmatch
-    return np.array([fullmatch(v) is not None for v in values], dtype=bool)
-
-
 def _pattern(rule: RuleConfig) -> Predicate:
     """Full match against a built-in pattern or a custom regex (empty values pass)."""
     if rule.pattern is not None:
@@ -63,15 +59,19 @@ def _pattern(rule: RuleConfig) -> Predicate:
         compiled = re.compile(regex, flags)
     except re.error as exc:
         raise ConfigError(f"invalid regular expression: {exc.msg}") from None
+    if rule.pattern in BUILTIN_RE2:
+        re2: str | None = ("(?i)" if rule.ignore_case else "") + BUILTIN_RE2[rule.pattern]
+    else:
+        re2 = re2_form(regex, rule.ignore_case)
     is_date = rule.pattern == "date"
 
     def check(values: pd.Series) -> pd.Series:
-        ok = pd.Series(full_matches(compiled, values.to_numpy(dtype=object)),
-                       index=values.index)
+        array = as_arrow(values)
+        ok = full_matches(array, compiled, re2)
         if is_date and ok.any():
-            matched = ok.to_numpy(dtype=bool, copy=True)
-            matched[matched] = valid_calendar_dates(values[matched]).to_numpy(dtype=bool)
-            ok = pd.Series(matched, index=values.index)
+            where = np.flatnonzero(ok)
+            matched = pd.Series(pd.arrays.ArrowExtensionArray(array.take(where)))
+            ok[where] = on_distinct(matched, valid_calendar_dates).astype(bool)
         return or_empty(values, ok)
 
     return check
@@ -104,8 +104,11 @@ def _in_list(rule: RuleConfig) -> Predicate:
     allowed = list_values(rule.values)
     if rule.ignore_case:
         folded = frozenset(v.casefold() for v in allowed)
-        return lambda values: or_empty(values, values.str.casefold().isin(folded))
-    return lambda values: or_empty(values, values.isin(allowed))
+        return lambda values: or_empty(values, on_distinct(
+            values, lambda v: v.str.casefold().isin(folded).to_numpy(dtype=bool)))
+    value_set = pa.array(sorted(allowed), type=STRING)
+    return lambda values: or_empty(
+        values, as_bools(pc.is_in(as_arrow(values), value_set=value_set)))
 
 
 def _required(values: pd.Series) -> pd.Series:

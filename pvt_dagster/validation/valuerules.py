@@ -1,6 +1,10 @@
 """Predicates of not_null, unique, length, range, type and custom rules, and the helpers they
 share with the scrubber (dates) and the file rules (the memory-bounded set of seen hashes).
 
+Values arrive as a Series of strings (``ArrowDtype`` from the engine, object from callers);
+Arrow kernels do the work where their result equals Python's, and what only Python defines
+(number and date parsing, case folding) runs once per distinct value.
+
 ``unique`` and ``duplicate_rows`` remember 8-byte hashes of what they have seen, in one sorted
 numpy array: 8 bytes per distinct value (16 while a chunk is merged in), so 4 million distinct
 values take 32 MB. Two different values share a 64-bit hash with probability about n²/2⁶⁵
@@ -10,15 +14,20 @@ values take 32 MB. Two different values share a 64-bit hash with probability abo
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pvt_dagster.config import RuleConfig
 from pvt_dagster.errors import ConfigError, RuleError
+from pvt_dagster.validation.arrowtext import as_arrow, as_bools, is_blank, per_value, strip
+from pvt_dagster.validation.re2 import full_matches, re2_form
 
 Predicate = Callable[[pd.Series], pd.Series]
 
@@ -30,16 +39,26 @@ ISO_DATE = "%Y-%m-%d"
 
 def is_empty(values: pd.Series) -> pd.Series:
     """True where a value is empty or only whitespace."""
-    return (values == "") | values.str.isspace().fillna(False).astype(bool)
+    return pd.Series(as_bools(is_blank(as_arrow(values))), index=values.index)
 
 
 def or_empty(values: pd.Series, ok: pd.Series | np.ndarray) -> pd.Series:
     """``ok`` with empty values passing too (emptiness is only computed where ``ok`` is False)."""
     passed = np.array(ok, dtype=bool, copy=True)
-    bad = ~passed
-    if bad.any():
-        passed[bad] = is_empty(values[bad]).to_numpy(dtype=bool)
+    bad = np.flatnonzero(~passed)
+    if len(bad):
+        passed[bad] = as_bools(is_blank(as_arrow(values).take(bad)))
     return pd.Series(passed, index=values.index)
+
+
+def on_distinct(values: pd.Series, function: Callable[[pd.Series], Any]) -> np.ndarray:
+    """A pandas function of a Series of ``str`` (one result per value) run once per distinct
+    value of ``values`` (the same result as on the whole Series, for elementwise functions)."""
+    encoded = pc.dictionary_encode(as_arrow(values))
+    distinct = pd.Series(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+    results: np.ndarray = np.asarray(function(distinct))
+    taken: np.ndarray = results[encoded.indices.to_numpy(zero_copy_only=False)]
+    return taken
 
 
 def parse_date(text: str, fmt: str) -> date | None:
@@ -55,11 +74,12 @@ def date_ordinals(values: pd.Series, fmt: str) -> pd.Series:
 
     strptime rather than ``pd.to_datetime``: nanosecond timestamps stop at 1677-2262.
     """
-    table: dict[str, float] = {}
-    for text in pd.unique(values.to_numpy(dtype=object)):
-        parsed = parse_date(str(text), fmt)
-        table[text] = float(parsed.toordinal()) if parsed is not None else np.nan
-    return values.map(table).astype(float)
+    def ordinal(text: str) -> float:
+        parsed = parse_date(text, fmt)
+        return float(parsed.toordinal()) if parsed is not None else np.nan
+
+    ordinals = per_value(as_arrow(values), ordinal, pa.float64())
+    return pd.Series(ordinals.to_numpy(zero_copy_only=False), index=values.index, dtype=float)
 
 
 def check_date_format(fmt: str) -> str | None:
@@ -145,13 +165,13 @@ def length(rule: RuleConfig) -> Predicate:
     low, high = rule.min, rule.max
 
     def check(values: pd.Series) -> pd.Series:
-        size = values.str.len()
-        ok = pd.Series(True, index=values.index)
+        size = pc.utf8_length(as_arrow(values))
+        ok = np.ones(len(values), dtype=bool)
         if low is not None:
-            ok &= size >= low
+            ok &= as_bools(pc.greater_equal(size, low))
         if high is not None:
-            ok &= size <= high
-        return or_empty(values, ok.to_numpy(dtype=bool))
+            ok &= as_bools(pc.less_equal(size, high))
+        return or_empty(values, ok)
 
     return check
 
@@ -167,7 +187,7 @@ def value_range(rule: RuleConfig) -> Predicate:
         if dated:
             numbers = date_ordinals(values, fmt)
         else:
-            numbers = pd.to_numeric(values.str.strip(), errors="coerce")
+            numbers = pd.Series(on_distinct(values, _numbers), index=values.index)
         ok = numbers.notna()
         if low is not None:
             ok &= numbers >= low
@@ -176,6 +196,11 @@ def value_range(rule: RuleConfig) -> Predicate:
         return or_empty(values, ok.to_numpy(dtype=bool))
 
     return check
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    """Each value as a number (NaN when it is not one), as ``pd.to_numeric`` reads it."""
+    return pd.to_numeric(values.str.strip(), errors="coerce")
 
 
 def _date_bound(bound: Any) -> float | None:
@@ -198,15 +223,27 @@ def value_type(rule: RuleConfig) -> Predicate:
             raise ConfigError(problem)
         return lambda values: or_empty(values, date_ordinals(values, fmt).notna().to_numpy())
     if kind == "boolean":
-        return lambda values: or_empty(
-            values, values.str.strip().str.casefold().isin(BOOLEANS).to_numpy(dtype=bool))
+        return lambda values: or_empty(values, on_distinct(
+            values, lambda v: v.str.strip().str.casefold().isin(BOOLEANS).to_numpy(dtype=bool)))
     regex = INTEGER if kind == "integer" else DECIMAL
+    compiled, re2 = re.compile(regex), re2_form(regex)
     return lambda values: or_empty(
-        values, values.str.strip().str.fullmatch(regex).fillna(False).to_numpy(dtype=bool))
+        values, full_matches(strip(as_arrow(values)), compiled, re2))
 
 
 def custom(rule: RuleConfig) -> Predicate:
     """A client-specific rule: ``module:function`` maps a Series chunk to a boolean mask."""
     ref = str(rule.function)
     function = load_callable(ref)
-    return lambda values: as_mask(function(values), values.index, ref)
+    return lambda values: as_mask(function(as_objects(values)), values.index, ref)
+
+
+def as_objects(data: Any) -> Any:
+    """A Series or DataFrame of ``ArrowDtype`` strings as object columns of ``str`` (what
+    custom rules are documented to receive); anything else unchanged."""
+    if isinstance(data, pd.DataFrame):
+        return data.astype(object) if any(isinstance(t, pd.ArrowDtype)
+                                          for t in data.dtypes) else data
+    if isinstance(data, pd.Series) and isinstance(data.dtype, pd.ArrowDtype):
+        return data.astype(object)
+    return data
