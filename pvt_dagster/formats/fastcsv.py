@@ -159,6 +159,11 @@ def _blocks(lines: Iterator[bytes], size: int) -> Iterator[list[bytes]]:
     first = list(islice(lines, FIRST_BLOCK))
     if first:
         yield first
+    yield from line_blocks(lines, size)
+
+
+def line_blocks(lines: Iterator[bytes], size: int) -> Iterator[list[bytes]]:
+    """Lists of ``size`` physical lines (fewer once a block holds MAX_BLOCK_BYTES)."""
     while True:
         block: list[bytes] = []
         held = 0

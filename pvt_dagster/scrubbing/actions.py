@@ -19,13 +19,13 @@ import pyarrow.compute as pc
 
 from pvt_dagster.config import ScrubStep
 from pvt_dagster.errors import ScrubError
-from pvt_dagster.validation import parse_date
-from pvt_dagster.validation.arrowtext import (
-    STRING,
+from pvt_dagster.formats import STRING
+from pvt_dagster.validation import (
     as_arrow,
     as_series,
     ascii_or_python,
     is_blank,
+    parse_date,
     per_value,
     strip,
 )

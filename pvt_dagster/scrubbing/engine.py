@@ -16,13 +16,12 @@ import pyarrow.compute as pc
 
 from pvt_dagster.config import FeedConfig, FileFormat
 from pvt_dagster.errors import ScrubError
+from pvt_dagster.formats import ARROW_CHUNK_ROWS, read_arrow_chunks
 from pvt_dagster.fsutil import private_temp_beside
 from pvt_dagster.masking import show_value
 from pvt_dagster.scrubbing.actions import apply_arrow
 from pvt_dagster.scrubbing.csvout import write_header, write_rows
-from pvt_dagster.validation import PlannedCheck, planned_checks, predicate
-from pvt_dagster.validation.arrowcsv import ARROW_CHUNK_ROWS, read_arrow_chunks
-from pvt_dagster.validation.arrowtext import as_arrow, as_bools
+from pvt_dagster.validation import PlannedCheck, as_arrow, as_bools, planned_checks, predicate
 
 StepFunction = Callable[[pa.Array], pa.Array]
 #: Rules null_if_invalid cannot use: they judge the column or the file, not one value.

@@ -1,7 +1,17 @@
-"""Validation: the rule catalogue, chunked reading, the pandera engine and masked reports."""
+"""Validation: the rule catalogue, the pandera engine on Arrow-backed chunks, the Arrow text
+kernels it shares with scrubbing, and masked reports."""
 
 from __future__ import annotations
 
+from pvt_dagster.validation.arrowtext import (
+    as_arrow,
+    as_bools,
+    as_series,
+    ascii_or_python,
+    is_blank,
+    per_value,
+    strip,
+)
 from pvt_dagster.validation.catalogue import (
     BUILTIN_LISTS,
     BUILTIN_PATTERNS,
@@ -26,13 +36,20 @@ __all__ = [
     "CheckOutcome",
     "PlannedCheck",
     "ValidationReport",
+    "as_arrow",
+    "as_bools",
+    "as_series",
+    "ascii_or_python",
     "build_schema",
     "check_date_format",
     "column_slug",
+    "is_blank",
     "load_callable",
     "parse_date",
+    "per_value",
     "planned_checks",
     "predicate",
     "render_markdown",
+    "strip",
     "validate_file",
 ]

@@ -18,12 +18,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pvt_dagster.formats import STRING
+
 #: Every character ``str.isspace`` accepts (tested against all code points).
 PY_WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
                  "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 _SPACE_CLASS = "".join(f"\\x{{{ord(c):x}}}" for c in PY_WHITESPACE)
 _ALL_SPACE = f"^[{_SPACE_CLASS}]*$"
-STRING = pa.large_string()
 
 
 def as_arrow(values: pd.Series | pa.Array | pa.ChunkedArray) -> pa.Array:

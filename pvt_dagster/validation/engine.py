@@ -21,8 +21,8 @@ from pandera.config import config_context
 from pvt_dagster.config import FeedConfig, FileFormat, FileRuleConfig
 from pvt_dagster.domain import RULE_SEVERITIES, RuleSeverity
 from pvt_dagster.errors import ParseError, RuleError, one_line
+from pvt_dagster.formats import ARROW_CHUNK_ROWS, read_arrow_chunks
 from pvt_dagster.masking import show_value
-from pvt_dagster.validation.arrowcsv import ARROW_CHUNK_ROWS, read_arrow_chunks
 from pvt_dagster.validation.catalogue import FILE_COLUMN, PlannedCheck, planned_checks
 from pvt_dagster.validation.filerules import (
     ROW_RULES,

@@ -12,8 +12,9 @@ import pyarrow.compute as pc
 
 from pvt_dagster.config import RuleConfig, SecretRef
 from pvt_dagster.errors import ConfigError
+from pvt_dagster.formats import STRING
 from pvt_dagster.validation import valuerules
-from pvt_dagster.validation.arrowtext import STRING, as_arrow, as_bools
+from pvt_dagster.validation.arrowtext import as_arrow, as_bools
 from pvt_dagster.validation.catalogue import (
     BUILTIN_LISTS,
     BUILTIN_PATTERNS,

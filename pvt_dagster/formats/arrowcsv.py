@@ -25,16 +25,22 @@ import pyarrow.csv as pacsv
 
 from pvt_dagster.config import CsvFormat, FileFormat
 from pvt_dagster.errors import ParseError
-from pvt_dagster.formats import ROW_INDEX, read_chunks
+from pvt_dagster.formats.arrowblocks import Blocks
+from pvt_dagster.formats.chunks import read_chunks
 from pvt_dagster.formats.csvreader import CsvState, strict_records
 from pvt_dagster.formats.fastcsv import BYTE_SAFE, MAX_CARRY_BLOCKS
-from pvt_dagster.formats.frames import bounded_lines, decode_error_line, effective_encoding
-from pvt_dagster.validation.arrowblocks import Blocks
-from pvt_dagster.validation.arrowtext import STRING
+from pvt_dagster.formats.frames import (
+    ROW_INDEX,
+    bounded_lines,
+    decode_error_line,
+    effective_encoding,
+)
 
 #: Rows per chunk: Arrow strings take about a third of the memory of Python ones, and pandera's
 #: fixed cost per check and chunk favours fewer chunks (about 20 MB for 12 short columns).
 ARROW_CHUNK_ROWS = 100_000
+#: The Arrow type of every value read (large: a chunk's text may pass 2 GiB offsets).
+STRING = pa.large_string()
 
 
 def table_frame(table: pa.Table, start: int) -> pd.DataFrame:

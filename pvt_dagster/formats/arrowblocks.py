@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from pvt_dagster.formats.fastcsv import FIRST_BLOCK, MAX_BLOCK_BYTES
+from pvt_dagster.formats.fastcsv import FIRST_BLOCK, MAX_BLOCK_BYTES, line_blocks
 from pvt_dagster.formats.frames import bounded_lines
 
 READ_BYTES = 8 * 1024 * 1024
@@ -105,17 +105,7 @@ class Blocks:
 
     def _slow_rest(self) -> Iterator[tuple[bytes, int]]:
         """Blocks cut by ``bounded_lines`` from ``offset`` to the end of the file."""
-        lines = self._slow_lines()
-        while True:
-            block: list[bytes] = []
-            held = 0
-            for line in lines:
-                block.append(line)
-                held += len(line)
-                if len(block) >= self.size or held >= MAX_BLOCK_BYTES:
-                    break
-            if not block:
-                return
+        for block in line_blocks(self._slow_lines(), self.size):
             raw = b"".join(block)
             self.offset += len(raw)
             self.line += len(block)
