@@ -13,6 +13,7 @@ from pvt_dagster.defs.batch import BATCH_ENDED, batch_files_of
 from pvt_dagster.defs.names import run_file_key
 from pvt_dagster.defs.resources import PvtIntakeResource
 from pvt_dagster.errors import PvtError, one_line, translated_errors
+from pvt_dagster.ledger import Ledger
 from pvt_dagster.polling import UNFINISHED
 
 DISPATCH_SENSOR = "pvt__dispatch"
@@ -54,22 +55,27 @@ def build_run_failure_sensor(jobs: Sequence[Any]) -> dg.SensorDefinition:
         """Report the failed run unless a step already did (for a batch run: each file it
         left unfinished, unless the batch itself ended and reported every file)."""
         run = context.dagster_run
-        if batch_files_of(run) and any(
-                BATCH_ENDED in ((e.step_failure_data.user_failure_data.metadata or {})
-                                if e.step_failure_data and e.step_failure_data.user_failure_data
-                                else {})
-                for e in context.get_step_failure_events()):
-            return  # the batch op reported each file's failure itself
         ledger = pvt.get().ledger
-        keys = ([key for key, _ in batch_files_of(run)
-                 if (record := ledger.find_file(key)) is not None
-                 and record.status in UNFINISHED] if batch_files_of(run)
-                else [run_file_key(run.tags)])
         with translated_errors(RUN_FAILURE_SENSOR):
-            for key in keys:
+            for key in _files_to_report(context, ledger):
                 report_run_failure(
                     ledger, key, run_id=run.run_id, job=run.job_name,
                     failure_message=context.failure_event.message if context.failure_event
                     else None)
 
     return run_failure
+
+
+def _files_to_report(context: dg.RunFailureSensorContext, ledger: Ledger) -> list[str | None]:
+    """The files a failed run's message is about: the run's file (None: no file), or for a
+    batch run each file it left unfinished, none when the batch ended and reported each."""
+    run = context.dagster_run
+    taken = batch_files_of(run)
+    if not taken:
+        return [run_file_key(run.tags)]
+    for event in context.get_step_failure_events():
+        failure = event.step_failure_data.user_failure_data if event.step_failure_data else None
+        if failure is not None and BATCH_ENDED in (failure.metadata or {}):
+            return []  # the batch op reported each file's failure itself
+    return [key for key, _ in taken
+            if (record := ledger.find_file(key)) is not None and record.status in UNFINISHED]

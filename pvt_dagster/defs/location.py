@@ -37,7 +37,8 @@ def build_location(config: PvtConfig) -> dg.Definitions:
         feed_assets = build_feed_assets(feed)
         assets.extend(feed_assets)
         jobs[job_name(feed)] = build_feed_job(feed, feed_assets, resources)
-        jobs[batch_job_name(feed)] = build_batch_job(feed)
+        if feed.config.batch_size > 1:  # several ready files in one run
+            jobs[batch_job_name(feed)] = build_batch_job(feed)
     sensors = []
     for client, client_config in config.clients.items():
         for source_name in client_config.sources:
@@ -45,7 +46,8 @@ def build_location(config: PvtConfig) -> dg.Definitions:
                      if f.client == client and f.config.source == source_name]
             sensors.append(build_discovery_sensor(
                 client, source_name, feeds, client_config.polling.interval_seconds,
-                [jobs[name(f)] for f in feeds for name in (job_name, batch_job_name)]))
+                [jobs[name(f)] for f in feeds for name in (job_name, batch_job_name)
+                 if name(f) in jobs]))
     assets += [build_job_asset(job) for job in config.jobs()]
     processing = build_processing_jobs(config.jobs(), assets, resources)
     for job, target in zip(config.jobs(), processing, strict=True):

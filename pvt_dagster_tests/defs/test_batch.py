@@ -175,3 +175,11 @@ def test_a_batch_that_dies_is_recovered_file_by_file(intake_env: IntakeEnv) -> N
         assert result.success
         assert {ledger.get_file(k).status for k in pairs["files"]} == {"delivered"}
         assert tick(defs, instance, intake_env).run_requests == []
+
+
+def test_only_feeds_with_a_batch_size_have_a_batch_job(intake_env: IntakeEnv) -> None:
+    jobs = {j.name for j in build_definitions(str(intake_env.config_path)).resolve_all_job_defs()}
+    assert "acme__members__intake" in jobs and "acme__members__batch" not in jobs
+    jobs = {j.name for j in _batched(intake_env).resolve_all_job_defs()}
+    assert {"acme__members__batch", "acme__members__intake"} <= jobs
+    assert "acme__plain__batch" not in jobs
