@@ -9,10 +9,17 @@ from the same ``StageStep``); a file that fails, waits or is blocked stops there
 batch-mates go on. The run fails at the end, naming the files that did not finish, when any
 failed.
 
+The stages before validation run one file ahead, on a second thread: their time is mostly
+gpg's agent unlocking the key and copying bytes, which leaves this process idle, so the next
+file's ``raw`` and ``decrypted`` overlap this file's validation, scrubbing, delivery and Dagster
+events. Files are still delivered one after another, in arrival order.
+
 No ``from __future__ import annotations``: Dagster reads the op's annotations."""
 
-from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 
 import dagster as dg
 
@@ -31,14 +38,17 @@ from pvt_dagster.defs.names import (
 )
 from pvt_dagster.defs.resources import PvtIntakeResource
 from pvt_dagster.defs.stage_step import StageStep, run_stage
-from pvt_dagster.domain import STAGES
+from pvt_dagster.domain import STAGES, Stage
 from pvt_dagster.errors import one_line
 from pvt_dagster.masking import mask_pii
 from pvt_dagster.naming import partition_key
-from pvt_dagster.pipeline import Intake, hold_refusal
+from pvt_dagster.pipeline import Held, Intake, TransferAttempt, hold_refusal
 
 #: Metadata of the failure a batch run ends with once it ran every file (each reported).
 BATCH_ENDED = "files_not_finished"
+
+#: The stages a batch runs one file ahead of the file it is delivering.
+AHEAD: tuple[Stage, ...] = ("raw", "decrypted")
 
 
 #: What the batch op yields for each stage of each file.
@@ -62,6 +72,19 @@ class FileEnd:
     key: str
     outcome: str
     stage: str | None = None
+
+
+@dataclass
+class Ahead:
+    """What a file's first stages did, run ahead on the second thread: nothing (the file is
+    not the ledger's: ``unknown``), why it did not start (``held``), or their steps, with the
+    transfer attempts that failed on the way (logged when the file's turn comes)."""
+
+    key: str
+    unknown: bool = False
+    held: Held | None = None
+    steps: list[StageStep] = field(default_factory=list)
+    attempts: list[TransferAttempt] = field(default_factory=list)
 
 
 def batch_run_config(feed: FeedRef, files: list[str], run_keys: list[str]) -> dict[str, object]:
@@ -94,9 +117,25 @@ def build_batch_job(feed: FeedRef) -> dg.JobDefinition:
                   pvt: PvtIntakeResource) -> Iterator[Event]:
         """Run every file of the batch; fail at the end if any file failed."""
         intake = pvt.get()
+        _ = intake.ledger, intake.layout  # opened here, not raced for by the second thread
+        force = context.run.tags.get(TAG_FORCE) == "true"
+
+        def ahead_of(key: str) -> Future[Ahead]:
+            return in_background(lambda: run_ahead(intake, feed, key, context.run.run_id,
+                                                   force=force))
+
         ends: list[FileEnd] = []
-        for key in config.files:  # each stage's materialization shows the progress
-            ends.append((yield from _run_file(context, intake, feed, key)))
+        files = list(config.files)
+        pending = ahead_of(files[0]) if files else None
+        try:
+            for following in [*files[1:], None]:  # each stage's materialization: progress
+                assert pending is not None
+                early = pending.result()
+                pending = ahead_of(following) if following is not None else None
+                ends.append((yield from _run_file(context, intake, feed, early)))
+        finally:  # a run that stops leaves no stage half-recorded behind it
+            if pending is not None:
+                pending.exception()
         failed = [e for e in ends if e.outcome in ("failed", "blocked")]
         summary = ", ".join(f"{sum(1 for e in ends if e.outcome == o)} {o}"
                             for o in sorted({e.outcome for e in ends}))
@@ -121,38 +160,85 @@ def build_batch_job(feed: FeedRef) -> dg.JobDefinition:
     return batch_job
 
 
+def in_background(work: Callable[[], Ahead]) -> Future[Ahead]:
+    """``work`` on a daemon thread (a run that is stopped does not wait for it to exit)."""
+    future: Future[Ahead] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as exc:  # raised where the result is taken
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="pvt-batch-ahead", daemon=True).start()
+    return future
+
+
+def run_ahead(intake: Intake, feed: FeedRef, key: str, run_id: str, *, force: bool) -> Ahead:
+    """The file's first stages (``AHEAD``), until one does not carry on; no Dagster calls."""
+    ahead = Ahead(key)
+    if file_key_of(feed, partition_key(key)) != key or intake.ledger.find_file(key) is None:
+        ahead.unknown = True
+        return ahead
+    ahead.held = None if force else hold_refusal(intake, key)
+    if ahead.held is not None:
+        return ahead
+    for stage in AHEAD:
+        step = run_stage(intake, feed, stage, partition_key(key), run_id=run_id,
+                         on_attempt=ahead.attempts.append)
+        ahead.steps.append(step)
+        if not step.carries_on:
+            break
+    return ahead
+
+
 def _run_file(context: dg.OpExecutionContext, intake: Intake, feed: FeedRef,
-              key: str) -> Generator[Event, None, FileEnd]:
-    """Every stage of one file, yielding its events (on the file's partition) as they
-    happen."""
-    partition, run_id = partition_key(key), context.run.run_id
-    if file_key_of(feed, partition) != key or intake.ledger.find_file(key) is None:
+              ahead: Ahead) -> Generator[Event, None, FileEnd]:
+    """Every stage of one file (the first ones already run ahead), yielding its events (on
+    the file's partition) as each stage ends."""
+    key, partition, run_id = ahead.key, partition_key(ahead.key), context.run.run_id
+    if ahead.unknown:
         failure = unknown_partition(intake, feed, partition, "raw", run_id=run_id)
         context.log.error(str(failure))
         return FileEnd(key, "failed", "raw")
-    held = None if context.run.tags.get(TAG_FORCE) == "true" else hold_refusal(intake, key)
-    if held is not None:
-        yield from _step_events(context, StageStep(feed, "raw", partition, not_done=held))
-        return FileEnd(key, held.outcome, "raw")
+    if ahead.held is not None:
+        yield from _step_events(context, StageStep(feed, "raw", partition,
+                                                   not_done=ahead.held))
+        return FileEnd(key, ahead.held.outcome, "raw")
+    log_attempt = attempt_logger(context.log, partition)
+    for attempt in ahead.attempts:
+        log_attempt(attempt)
+    steps = iter(ahead.steps)
     for stage in STAGES:
-        step = run_stage(intake, feed, stage, partition, run_id=run_id,
-                         on_attempt=attempt_logger(context.log, partition))
+        step = next(steps, None) or run_stage(intake, feed, stage, partition, run_id=run_id)
         yield from _step_events(context, step)
-        if step.error is not None:
-            context.log.error(f"{partition} failed at {stage}: {mask_pii(one_line(step.error))}")
-            queue_failure(intake.ledger, key, stage, run_id=run_id, exc=step.error,
-                          log=context.log)
-            return FileEnd(key, "failed", stage)
-        if step.blocked is not None:
-            failure = blocked_failure(step.blocked)
-            context.log.error(f"{partition} {failure}")
-            queue_failure(intake.ledger, key, stage, run_id=run_id, exc=failure,
-                          log=context.log)
-            return FileEnd(key, "blocked", stage)
-        if step.not_done is not None:
-            return FileEnd(key, step.not_done.outcome, stage)
+        end = _file_end(context, intake, step)
+        if end is not None:
+            return end
     queue_recovery(intake.ledger, key, run_id=run_id, log=context.log)
     return FileEnd(key, "delivered")
+
+
+def _file_end(context: dg.OpExecutionContext, intake: Intake,
+              step: StageStep) -> FileEnd | None:
+    """How the file ends at this step (failed, blocked, or without the stage's output, with
+    its failure message queued as a per-file run's hook would); None when it carries on."""
+    key, run_id = step.file_key, context.run.run_id
+    if step.error is not None:
+        context.log.error(f"{step.partition} failed at {step.stage}: "
+                          f"{mask_pii(one_line(step.error))}")
+        queue_failure(intake.ledger, key, step.stage, run_id=run_id, exc=step.error,
+                      log=context.log)
+        return FileEnd(key, "failed", step.stage)
+    if step.blocked is not None:
+        failure = blocked_failure(step.blocked)
+        context.log.error(f"{step.partition} {failure}")
+        queue_failure(intake.ledger, key, step.stage, run_id=run_id, exc=failure,
+                      log=context.log)
+        return FileEnd(key, "blocked", step.stage)
+    if step.not_done is not None:
+        return FileEnd(key, step.not_done.outcome, step.stage)
+    return None
 
 
 def _step_events(context: dg.OpExecutionContext, step: StageStep) -> Iterator[Event]:
