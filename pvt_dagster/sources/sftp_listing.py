@@ -6,12 +6,15 @@ exchange with names decoded with ``surrogateescape``: the bad name comes back as
 source refuses (``unsafe_reason``) while every other entry is listed as usual. Each NAME reply
 is parsed with ``struct`` straight from its bytes (SFTP v3 attributes: flags, then size,
 uid/gid, permissions, atime/mtime and extensions as the flags say), which is several times
-cheaper than paramiko's per-field message reads on a folder of thousands of files.
+cheaper than paramiko's per-field message reads on a folder of thousands of files. Several
+READDIR requests are kept in flight (``WINDOW``), so a folder of thousands of files costs a
+few round trips, not one per hundred names.
 """
 
 from __future__ import annotations
 
 import struct
+from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,6 +25,7 @@ _U32 = struct.Struct(">I")
 _U64 = struct.Struct(">Q")
 _FLAG_SIZE, _FLAG_UIDGID, _FLAG_PERMISSIONS, _FLAG_ACMODTIME = 0x1, 0x2, 0x4, 0x8
 _FLAG_EXTENDED = 0x80000000
+WINDOW = 8  # READDIR requests in flight (OpenSSH answers each with up to 100 names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,28 +77,60 @@ def parse_names(data: bytes) -> list[Listed]:
     return found
 
 
+class _Replies:
+    """The replies to one listing's READDIR requests, by request number, however they come
+    (paramiko hands each to ``_async_response`` as it reads it)."""
+
+    def __init__(self) -> None:
+        self.by_number: dict[int, tuple[int, paramiko.Message]] = {}
+
+    def _async_response(self, kind: int, msg: paramiko.Message, number: int) -> None:
+        self.by_number[number] = (kind, msg)
+
+
 def listdir_attr(sftp: paramiko.SFTPClient, folder: str) -> list[Listed]:
     """The entries of ``folder`` (without ``.`` and ``..``), names decoded leniently."""
-    from paramiko.sftp import CMD_CLOSE, CMD_HANDLE, CMD_NAME, CMD_OPENDIR, CMD_READDIR
+    from paramiko.sftp import (
+        CMD_CLOSE,
+        CMD_HANDLE,
+        CMD_NAME,
+        CMD_OPENDIR,
+        CMD_READDIR,
+        CMD_STATUS,
+        SFTP_EOF,
+    )
     from paramiko.ssh_exception import SSHException
 
     kind, msg = sftp._request(CMD_OPENDIR, folder)
     if kind != CMD_HANDLE:
         raise SSHException("expected a folder handle")
     handle = msg.get_binary()
+    replies = _Replies()
+    in_flight = deque(sftp._async_request(replies, CMD_READDIR, handle) for _ in range(WINDOW))
     found: list[Listed] = []
+    at_end = False
     try:
-        while True:
-            try:
-                kind, msg = sftp._request(CMD_READDIR, handle)
-            except EOFError:  # the end of the folder
-                break
+        while in_flight:  # in request order: each reply holds the names after the last one's
+            number = in_flight.popleft()
+            while number not in replies.by_number:
+                sftp._read_response()  # one reply, handed to ``replies``
+            kind, msg = replies.by_number.pop(number)
+            if at_end:
+                continue  # requests sent past the end: EOF too
+            if kind == CMD_STATUS:
+                start = msg.packet.tell()
+                if msg.get_int() == SFTP_EOF:
+                    at_end = True
+                    continue
+                msg.packet.seek(start)
+                sftp._convert_status(msg)  # raises the server's error
             if kind != CMD_NAME:
                 raise SSHException("expected a name response")
             try:
                 found += parse_names(msg.get_remainder())
             except struct.error as exc:
                 raise SSHException(f"a malformed name response: {exc}") from None
+            in_flight.append(sftp._async_request(replies, CMD_READDIR, handle))
     finally:
-        sftp._request(CMD_CLOSE, handle)
+        sftp._request(CMD_CLOSE, handle)  # reads (and drops) what is still in flight
     return found

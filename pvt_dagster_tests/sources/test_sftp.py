@@ -53,7 +53,8 @@ def test_lists_recursively_with_one_listdir_per_folder(sshd: SshServer,
 
 def test_the_listing_parser_agrees_with_paramiko(sshd: SshServer) -> None:
     """Our struct parser of NAME replies gives paramiko's names, sizes, modes and mtimes, for
-    more entries than one reply holds, with folders, symlinks and odd names among them."""
+    more entries than one reply holds, with folders, symlinks and odd names among them; the
+    READDIR requests kept in flight are all answered."""
     for n in range(250):
         sshd.put(f"f_{n:03d}.csv", b"x" * n)
     sshd.put("sub/inner.csv", b"inner")
@@ -64,6 +65,7 @@ def test_the_listing_parser_agrees_with_paramiko(sshd: SshServer) -> None:
         client = src.sftp()
         ours = {e.filename: (e.st_size, e.st_mode, e.st_mtime)
                 for e in sftp_module.listdir_attr(client, REMOTE_ROOT)}
+        assert not client._expecting  # every READDIR sent ahead was answered and read
         theirs = {a.filename: (a.st_size, a.st_mode, a.st_mtime)
                   for a in client.listdir_attr(REMOTE_ROOT)}
     finally:
