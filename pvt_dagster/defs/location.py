@@ -9,15 +9,9 @@ from pvt_dagster.defs.assets import build_feed_assets
 from pvt_dagster.defs.batch import build_batch_job
 from pvt_dagster.defs.dispatch import build_dispatch_sensor, build_run_failure_sensor
 from pvt_dagster.defs.holds import release_hold_job
+from pvt_dagster.defs.job_outputs import OUTPUTS_IO_MANAGER, JobOutputsIOManager
 from pvt_dagster.defs.jobs import build_feed_job
 from pvt_dagster.defs.names import batch_job_name, job_name
-from pvt_dagster.defs.processing import (
-    OUTPUTS_IO_MANAGER,
-    JobOutputsIOManager,
-    build_job_asset,
-    build_processing_jobs,
-)
-from pvt_dagster.defs.processing_sensors import build_job_sensor
 from pvt_dagster.defs.resources import PvtIntakeResource
 from pvt_dagster.defs.retention import build_purge_schedule, purge_job
 from pvt_dagster.defs.sensors import build_discovery_sensor
@@ -48,11 +42,16 @@ def build_location(config: PvtConfig) -> dg.Definitions:
                 client, source_name, feeds, client_config.polling.interval_seconds,
                 [jobs[name(f)] for f in feeds for name in (job_name, batch_job_name)
                  if name(f) in jobs]))
-    assets += [build_job_asset(job) for job in config.jobs()]
-    processing = build_processing_jobs(config.jobs(), assets, resources)
-    for job, target in zip(config.jobs(), processing, strict=True):
-        sensors.append(build_job_sensor(job, job.client_config.polling.interval_seconds,
-                                        target))
+    processing: list[dg.JobDefinition] = []
+    if config.jobs():  # dagster-pandas types: pandas is loaded only where jobs are defined
+        from pvt_dagster.defs.processing import build_job_asset, build_processing_jobs
+        from pvt_dagster.defs.processing_sensors import build_job_sensor
+
+        assets += [build_job_asset(job) for job in config.jobs()]
+        processing = build_processing_jobs(config.jobs(), assets, resources)
+        for job, target in zip(config.jobs(), processing, strict=True):
+            sensors.append(build_job_sensor(job, job.client_config.polling.interval_seconds,
+                                            target))
     sensors.append(build_dispatch_sensor(config.notify.dispatch_seconds))
     if jobs:
         sensors.append(build_run_failure_sensor(list(jobs.values())))

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
 from pvt_dagster.domain import RuleSeverity
 from pvt_dagster.masking import mask_pii
-from pvt_dagster.scrubbing import ScrubChange
 from pvt_dagster.validation import CheckOutcome, render_markdown
+
+if TYPE_CHECKING:
+    from pvt_dagster.scrubbing import ScrubChange
 
 SEVERITY: dict[RuleSeverity, dg.AssetCheckSeverity] = {
     "failure": dg.AssetCheckSeverity.ERROR, "warning": dg.AssetCheckSeverity.WARN,

@@ -15,6 +15,7 @@ from dagster_pandas import PandasColumn, create_dagster_pandas_dataframe_type
 from dagster_pandas.constraints import ColumnDTypeFnConstraint, NonNullableColumnConstraint
 
 from pvt_dagster.config import JobRef
+from pvt_dagster.defs.job_outputs import OUTPUTS_IO_MANAGER
 from pvt_dagster.defs.metadata import to_metadata
 from pvt_dagster.defs.names import (
     TAG_JOB,
@@ -30,23 +31,8 @@ from pvt_dagster.naming import stage_asset_path
 from pvt_dagster.pipeline import run_job_partition
 from pvt_dagster.processing import DTYPE_TESTS
 
+
 #: The IO manager of job assets: a job writes its own outputs, Dagster keeps only metadata.
-OUTPUTS_IO_MANAGER = "pvt_job_outputs"
-
-
-class JobOutputsIOManager(dg.ConfigurableIOManager):
-    """Job outputs are written by the job itself (typed copy in the PVT home, CSV in its
-    target folder, delivery targets) and read by later jobs from there: nothing is stored or
-    loaded through Dagster."""
-
-    def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
-        """Nothing to store: the job wrote its output already."""
-
-    def load_input(self, context: dg.InputContext) -> Any:
-        """Jobs read each other through the ledger, never through Dagster inputs."""
-        raise dg.Failure(description="processing job outputs are not loaded through Dagster")
-
-
 def job_partitions(job: JobRef) -> dg.DynamicPartitionsDefinition:
     """The job's partitions: its input feed's files, a folder's files, or days."""
     return dg.DynamicPartitionsDefinition(name=job_partitions_name(job))

@@ -5,6 +5,8 @@ from a ``StageStep``, so a file looks the same in the UI whichever run took it."
 
 from __future__ import annotations
 
+import functools
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -12,31 +14,35 @@ from typing import Any
 
 import dagster as dg
 
+from pvt_dagster import pipeline
 from pvt_dagster.config import FeedRef
 from pvt_dagster.defs.metadata import scrubbed_metadata, to_metadata, validated_metadata
 from pvt_dagster.defs.metrics import with_metrics
 from pvt_dagster.defs.names import asset_key_path, file_key_of
 from pvt_dagster.domain import Stage
 from pvt_dagster.errors import ParseError, translated_errors
+from pvt_dagster.lazyexports import import_in_background
 from pvt_dagster.masking import mask_pii
-from pvt_dagster.pipeline import (
-    Blocked,
-    Intake,
-    NotDone,
-    TransferAttempt,
-    run_decrypted,
-    run_delivered,
-    run_raw,
-    run_scrubbed,
-    run_validated,
-    unparsed_outcomes,
-)
+from pvt_dagster.pipeline import Blocked, Intake, NotDone, TransferAttempt
 from pvt_dagster.validation import CheckOutcome, planned_checks
 
-#: The pipeline function of each stage.
-RUNNERS: dict[Stage, Callable[..., Any]] = {
-    "raw": run_raw, "decrypted": run_decrypted, "validated": run_validated,
-    "scrubbed": run_scrubbed, "delivered": run_delivered}
+#: What the validation and scrubbing engines import (about a second on a small machine). A run
+#: starts importing them when a file's first stage starts, while the transfer and gpg wait.
+ENGINE_IMPORTS = ("numpy", "pyarrow", "pyarrow.compute", "pyarrow.csv", "pandas",
+                  "pandera.pandas")
+
+
+@functools.cache
+def warm_up_engines() -> threading.Thread:
+    """Start importing ``ENGINE_IMPORTS`` on a second thread, once a process."""
+    return import_in_background(ENGINE_IMPORTS)
+
+
+def stage_runner(stage: Stage) -> Callable[..., Any]:
+    """The pipeline function of ``stage`` (``run_<stage>``), imported on first use: a run
+    worker loads the validation and scrubbing engines (pandas, pandera, pyarrow) only when a
+    file gets that far."""
+    return getattr(pipeline, f"run_{stage}")  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -101,16 +107,18 @@ def run_stage(intake: Intake, feed: FeedRef, stage: Stage, partition: str, *, ru
               on_attempt: Callable[[TransferAttempt], None] | None = None) -> StageStep:
     """Run ``stage`` for the partition's file; errors are kept on the step, not raised."""
     step = StageStep(feed, stage, partition)
+    if stage == "raw":
+        warm_up_engines()
     kwargs: dict[str, Any] = {"on_attempt": on_attempt} if stage == "raw" and on_attempt else {}
     started = time.monotonic()
     try:
         with translated_errors(stage):
-            result = RUNNERS[stage](intake, step.file_key, run_id=run_id, **kwargs)
+            result = stage_runner(stage)(intake, step.file_key, run_id=run_id, **kwargs)
     except Exception as exc:  # the caller fails the step (asset) or the file (batch)
         step.seconds = time.monotonic() - started
         step.error = exc
         if isinstance(exc, ParseError):  # every rule still gets an outcome
-            step.checks = unparsed_outcomes(planned_checks(feed.config), exc)
+            step.checks = pipeline.unparsed_outcomes(planned_checks(feed.config), exc)
         return step
     step.seconds = time.monotonic() - started
     if isinstance(result, NotDone):

@@ -33,25 +33,11 @@ from pvt_dagster.validation.filerules import (
     row_predicate,
 )
 from pvt_dagster.validation.messages import outcome_message
+from pvt_dagster.validation.outcome import CheckOutcome
 from pvt_dagster.validation.rules import predicate
 
 MAX_ROWS = 10
 MAX_SAMPLES = 5
-
-
-@dataclass(frozen=True)
-class CheckOutcome:
-    """The result of one planned check on one file: counts, first rows and masked samples."""
-
-    check_name: str
-    rule: str
-    column: str
-    severity: RuleSeverity
-    passed: bool
-    failures: int
-    rows: list[int] = field(default_factory=list)
-    samples: list[str] = field(default_factory=list)
-    message: str = ""
 
 
 @dataclass(frozen=True)

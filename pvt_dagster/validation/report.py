@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pvt_dagster.validation.engine import CheckOutcome
+from pvt_dagster.validation.outcome import CheckOutcome
 
 
 def _cell(text: str) -> str:
