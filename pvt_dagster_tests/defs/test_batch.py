@@ -6,6 +6,7 @@ taken twice; a batch that dies is recovered file by file by the discovery tick."
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
 import dagster as dg
 from dagster._core.events import DagsterEventType
@@ -120,6 +121,15 @@ def test_one_run_takes_the_ready_files_and_isolates_a_bad_one(intake_env: Intake
         failure = result.get_step_failure_events()[0].step_failure_data
         assert failure.user_failure_data is not None
         assert "1 of 3 file(s) did not finish" in (failure.user_failure_data.description or "")
+
+        # The next file's first stages ran ahead, beside this file's later ones; deliveries
+        # still happened one after another, in arrival order.
+        def stage_times(key: str, stage: str) -> tuple[datetime, datetime]:
+            events = [e for e in ledger.events(key) if e.stage == stage]
+            return min(e.started_at for e in events), max(e.finished_at for e in events)
+
+        assert stage_times(files[1], "raw")[0] < stage_times(files[0], "delivered")[1]
+        assert stage_times(files[0], "delivered")[1] <= stage_times(files[2], "delivered")[0]
 
         # The batch reported each file itself: the run-failure backstop adds nothing.
         _report_run_failure(defs, instance, intake_env, result.run_id)
