@@ -1,16 +1,11 @@
 """PEP 562 lazy exports for a package ``__init__``: a public name's submodule is imported on
-first use, so importing the package (for one light name) does not import its heavy modules;
-and heavy modules imported ahead of need, on a second thread."""
+first use, so importing the package (for one light name) does not import its heavy modules."""
 
 from __future__ import annotations
 
 import importlib
-import logging
-import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
-
-log = logging.getLogger(__name__)
 
 
 def lazy_getattr(package: str, sources: Mapping[str, str],
@@ -32,19 +27,3 @@ def lazy_dir(public: list[str], namespace: dict[str, Any]) -> Callable[[], list[
     def __dir__() -> list[str]:
         return sorted(set(namespace) | set(public))
     return __dir__
-
-
-def import_in_background(modules: Sequence[str]) -> threading.Thread:
-    """Import ``modules`` on a daemon thread (a failure is left for the code that needs the
-    module to raise). Only for third-party modules that never import ours: then this thread
-    and the caller's never wait on each other's imports."""
-    def run() -> None:
-        for name in modules:
-            try:
-                importlib.import_module(name)
-            except Exception:
-                log.debug("background import of %s failed", name, exc_info=True)
-
-    thread = threading.Thread(target=run, name="pvt-import", daemon=True)
-    thread.start()
-    return thread

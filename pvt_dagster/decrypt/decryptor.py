@@ -128,10 +128,12 @@ class Limits:
 
 def decrypt_file(keystore: Keystore, src: Path, dst: Path, *, key: str,
                  passphrase: str | None, limits: Limits | None = None,
-                 trusted_signers: Sequence[str] | None = None) -> Decrypted:
+                 trusted_signers: Sequence[str] | None = None,
+                 while_running: Callable[[], None] | None = None) -> Decrypted:
     """Decrypt ``src`` into ``dst`` (0600) with the secret key ``key`` and no other, streamed;
     no output on error. With ``trusted_signers``, a good signature by one of them is required.
-    A run that fails because gpg could not talk to its agent is retried (``agent``)."""
+    A run that fails because gpg could not talk to its agent is retried (``agent``).
+    ``while_running``: the caller's work to do while gpg runs (see ``gpg_decrypt_stream``)."""
     if passphrase and ("\n" in passphrase or "\r" in passphrase):
         raise BadPassphraseError(f"the passphrase for {key} contains a line break")
     try:
@@ -141,7 +143,7 @@ def decrypt_file(keystore: Keystore, src: Path, dst: Path, *, key: str,
     if size == 0:
         raise NotEncryptedError(f"{src.name} is empty (zero bytes), not PGP data")
     job = _Job(keystore, src, dst, key, passphrase, (limits or Limits()).for_input(size),
-               trusted_signers)
+               trusted_signers, while_running)
     started = time.monotonic()
     final: PvtError | None = None
     for attempt in range(1, ATTEMPTS + 1):
@@ -178,6 +180,7 @@ class _Job:
     passphrase: str | None
     limit: tuple[int, str]
     trusted_signers: Sequence[str] | None
+    while_running: Callable[[], None] | None = None
 
     def _key(self) -> tuple[KeyInfo, list[str], list[str]]:
         """The feed's secret key, its (sub)key fingerprints, and every secret fingerprint."""
@@ -202,7 +205,8 @@ class _Job:
         tmp = _temp_beside(self.dst)
         try:
             run = gpg_decrypt_stream(self.keystore.gpg_binary, self.keystore.gnupghome,
-                                     src, tmp, passphrase=self.passphrase, limit=limit)
+                                     src, tmp, passphrase=self.passphrase, limit=limit,
+                                     while_running=self.while_running)
             if run.stopped_at_limit:
                 raise DecompressionLimitError(
                     f"{src.name}: decrypted output passed the limit of {limit_name}; gpg "

@@ -4,6 +4,7 @@ required signers. The pipeline's decrypted stage and ``pvt rules preview|impact`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +53,11 @@ def required_signers(feed: FeedRef) -> list[str] | None:
 
 
 def decrypt_for_feed(keystore: Keystore, feed: FeedRef, name: str, src: Path, dst: Path, *,
-                     details: dict[str, Any] | None = None) -> Decrypted:
+                     details: dict[str, Any] | None = None,
+                     while_running: Callable[[], None] | None = None) -> Decrypted:
     """Decrypt ``src`` (a file called ``name``) into ``dst`` the way ``feed`` says: the key its
     patterns choose, the passphrase, the decompression limits and the required signers; what
-    was used goes into ``details``."""
+    was used goes into ``details``. ``while_running``: work to do while gpg runs."""
     decrypt = feed.config.decrypt
     if decrypt == "none":
         raise DecryptError(f"feed {feed.qualified_name} declares decrypt: none")
@@ -77,7 +79,7 @@ def decrypt_for_feed(keystore: Keystore, feed: FeedRef, name: str, src: Path, ds
                             f"{exc}") from exc
     out = decrypt_file(keystore, src, dst, key=choice.key, passphrase=passphrase,
                        limits=Limits(decrypt.max_output_bytes, decrypt.max_ratio),
-                       trusted_signers=required_signers(feed))
+                       trusted_signers=required_signers(feed), while_running=while_running)
     details.update({"fingerprint": out.key_fingerprint,
                     **({"signer": out.signer} if out.signer else {}),
                     **({"key_expired_at": out.key_expired} if out.key_expired else {})})

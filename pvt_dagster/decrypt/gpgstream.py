@@ -18,17 +18,21 @@ import ctypes
 import ctypes.util
 import fcntl
 import hashlib
+import logging
 import os
 import shutil
 import signal
 import subprocess
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from pvt_dagster.errors import DecryptError
+
+log = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
 PIPE_BYTES = 1024 * 1024  # ask Linux for a 1 MiB pipe: fewer wake-ups per megabyte
@@ -94,10 +98,12 @@ def _passphrase_pipe(passphrase: str | None) -> int:
 
 
 def gpg_decrypt_stream(gpg_binary: str, gnupghome: Path, src: Path, dst: Path, *,
-                       passphrase: str | None, limit: int) -> GpgRun:
+                       passphrase: str | None, limit: int,
+                       while_running: Callable[[], None] | None = None) -> GpgRun:
     """Decrypt ``src`` into the file ``dst`` (created 0600 by the caller, emptied here); stop
     (and kill gpg) past ``limit`` plaintext bytes. The caller discards ``dst`` unless the run
-    succeeded; a kept ``dst`` is fsynced."""
+    succeeded; a kept ``dst`` is fsynced. ``while_running`` is called once gpg has started,
+    for work of the caller's that can overlap it (its errors are logged, not raised)."""
     pass_fd = _passphrase_pipe(passphrase)
     status_r, status_w = os.pipe()
     args = [gpg_binary, "--homedir", str(gnupghome), "--batch", "--no-tty", "--yes",
@@ -126,6 +132,8 @@ def gpg_decrypt_stream(gpg_binary: str, gnupghome: Path, src: Path, dst: Path, *
     for reader in readers:
         reader.start()
     try:
+        if while_running is not None:
+            _overlap(while_running)
         run = _written_by_gpg(proc, dst, limit) if direct else _read_from_pipe(proc, dst, limit)
     finally:
         for reader in readers:
@@ -133,6 +141,14 @@ def gpg_decrypt_stream(gpg_binary: str, gnupghome: Path, src: Path, dst: Path, *
         status_stream.close()
     run.statuses = parse_statuses(list(status_lines))
     return run
+
+
+def _overlap(work: Callable[[], None]) -> None:
+    """Run the caller's work while gpg runs; a failure of it is not the decryption's."""
+    try:
+        work()
+    except Exception:
+        log.warning("work done while gpg decrypted failed", exc_info=True)
 
 
 def _written_by_gpg(proc: subprocess.Popen[bytes], dst: Path, limit: int) -> GpgRun:

@@ -5,8 +5,6 @@ from a ``StageStep``, so a file looks the same in the UI whichever run took it."
 
 from __future__ import annotations
 
-import functools
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,21 +19,9 @@ from pvt_dagster.defs.metrics import with_metrics
 from pvt_dagster.defs.names import asset_key_path, file_key_of
 from pvt_dagster.domain import Stage
 from pvt_dagster.errors import ParseError, translated_errors
-from pvt_dagster.lazyexports import import_in_background
 from pvt_dagster.masking import mask_pii
 from pvt_dagster.pipeline import Blocked, Intake, NotDone, TransferAttempt
 from pvt_dagster.validation import CheckOutcome, planned_checks
-
-#: What the validation and scrubbing engines import (about a second on a small machine). A run
-#: starts importing them when a file's first stage starts, while the transfer and gpg wait.
-ENGINE_IMPORTS = ("numpy", "pyarrow", "pyarrow.compute", "pyarrow.csv", "pandas",
-                  "pandera.pandas")
-
-
-@functools.cache
-def warm_up_engines() -> threading.Thread:
-    """Start importing ``ENGINE_IMPORTS`` on a second thread, once a process."""
-    return import_in_background(ENGINE_IMPORTS)
 
 
 def stage_runner(stage: Stage) -> Callable[..., Any]:
@@ -107,8 +93,6 @@ def run_stage(intake: Intake, feed: FeedRef, stage: Stage, partition: str, *, ru
               on_attempt: Callable[[TransferAttempt], None] | None = None) -> StageStep:
     """Run ``stage`` for the partition's file; errors are kept on the step, not raised."""
     step = StageStep(feed, stage, partition)
-    if stage == "raw":
-        warm_up_engines()
     kwargs: dict[str, Any] = {"on_attempt": on_attempt} if stage == "raw" and on_attempt else {}
     started = time.monotonic()
     try:

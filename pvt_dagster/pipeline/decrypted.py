@@ -4,6 +4,7 @@ memory; signature and decompression limits enforced on the way."""
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,7 +73,19 @@ def _decrypt(intake: Intake, record: FileRecord, feed: FeedRef, decrypt: Decrypt
     """Decrypt the vault copy with the key chosen for the file's name; details on the draft."""
     draft.details = {}
     return decrypt_for_feed(intake.keystore, feed, record.name, vault,
-                            intake.layout.decrypted_path(record.key), details=draft.details)
+                            intake.layout.decrypted_path(record.key), details=draft.details,
+                            while_running=load_engines)
+
+
+#: The modules the next stages run on (pandas, pandera, pyarrow under them: about a second).
+ENGINE_MODULES = ("pvt_dagster.validation.engine", "pvt_dagster.scrubbing.engine")
+
+
+def load_engines() -> None:
+    """Import the validation and scrubbing engines while gpg decrypts: a run worker loads its
+    code location without them, and this thread is idle until gpg is done."""
+    for name in ENGINE_MODULES:
+        importlib.import_module(name)
 
 
 def _report_expired(intake: Intake, record: FileRecord, out: Decrypted, run_id: str) -> None:

@@ -63,6 +63,23 @@ def test_round_trip_binary(keys: Keys, encrypted: Path, tmp_path: Path) -> None:
     assert again.sha256 == got.sha256  # a rerun yields identical output
 
 
+def test_work_overlaps_gpg_and_its_failure_is_not_the_decryptions(keys: Keys, encrypted: Path,
+                                                                  tmp_path: Path) -> None:
+    """``while_running`` runs once gpg has started and before its output is kept; an error in
+    it is logged, and the file still decrypts."""
+    dst = out_dir(tmp_path) / "members.csv"
+    seen: list[bool] = []
+
+    def overlapping() -> None:
+        seen.append(dst.exists())
+        raise RuntimeError("the caller's work failed")
+
+    got = decrypt_file(keys.keystore, encrypted, dst, key=OWNER, passphrase=PASSPHRASE,
+                       while_running=overlapping)
+    assert seen == [False]  # called once, before the output was kept
+    assert dst.read_bytes() == CSV and got.sha256 == hashlib.sha256(CSV).hexdigest()
+
+
 def test_round_trip_armored_with_unprotected_key(keys: Keys, plain: Path,
                                                  tmp_path: Path) -> None:
     armored = tmp_path / "members.csv.asc"
