@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from typing import Any
 
 from pvt_dagster_tests.support.fixtures import IntakeEnv
 
@@ -20,11 +21,16 @@ PROBE = ("import json, sys, pvt_dagster.definitions as d; "
          "len(list(d.defs.resolve_all_job_defs()))]))")
 
 
+def _probe(env: IntakeEnv, code: str) -> Any:
+    """What ``code`` prints last (JSON), run in a fresh interpreter on the test config."""
+    done = subprocess.run([sys.executable, "-c", code],
+                          env={**os.environ, "PVT_CONFIG": str(env.config_path)},
+                          capture_output=True, text=True, check=True, timeout=300)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def test_definitions_do_not_import_optional_client_libraries(intake_env: IntakeEnv) -> None:
-    env = {**os.environ, "PVT_CONFIG": str(intake_env.config_path)}
-    done = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True,
-                          text=True, check=True, timeout=300)
-    modules, jobs = json.loads(done.stdout.strip().splitlines()[-1])
+    modules, jobs = _probe(intake_env, PROBE)
     assert jobs >= 2  # the location really loaded the test config's feeds
     assert [m for m in LAZY if m in modules] == []
     assert [m for m in ENGINES if m in modules] == []  # imported when a file's stage starts
@@ -36,7 +42,4 @@ LOAD = ("import json, sys, pvt_dagster.definitions; "
 
 
 def test_the_decrypted_stage_loads_the_engines(intake_env: IntakeEnv) -> None:
-    env = {**os.environ, "PVT_CONFIG": str(intake_env.config_path)}
-    done = subprocess.run([sys.executable, "-c", LOAD], env=env, capture_output=True,
-                          text=True, check=True, timeout=300)
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    assert _probe(intake_env, LOAD) == []
