@@ -16,9 +16,8 @@ events. Files are still delivered one after another, in arrival order.
 
 No ``from __future__ import annotations``: Dagster reads the op's annotations."""
 
-import threading
-from collections.abc import Callable, Generator, Iterator
-from concurrent.futures import Future
+from collections.abc import Generator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -120,22 +119,21 @@ def build_batch_job(feed: FeedRef) -> dg.JobDefinition:
         _ = intake.ledger, intake.layout  # opened here, not raced for by the second thread
         force = context.run.tags.get(TAG_FORCE) == "true"
 
-        def ahead_of(key: str) -> Future[Ahead]:
-            return in_background(lambda: run_ahead(intake, feed, key, context.run.run_id,
-                                                   force=force))
-
         ends: list[FileEnd] = []
         files = list(config.files)
-        pending = ahead_of(files[0]) if files else None
-        try:
-            for following in [*files[1:], None]:  # each stage's materialization: progress
+        # One file ahead; leaving the block waits for it, so a run that stops leaves no
+        # stage half-recorded behind it.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pvt-batch-ahead") as pool:
+            def ahead_of(key: str) -> Future[Ahead]:
+                return pool.submit(run_ahead, intake, feed, key, context.run.run_id,
+                                   force=force)
+
+            pending = ahead_of(files[0]) if files else None
+            for n in range(len(files)):  # each stage's materialization shows the progress
                 assert pending is not None
                 early = pending.result()
-                pending = ahead_of(following) if following is not None else None
+                pending = ahead_of(files[n + 1]) if n + 1 < len(files) else None
                 ends.append((yield from _run_file(context, intake, feed, early)))
-        finally:  # a run that stops leaves no stage half-recorded behind it
-            if pending is not None:
-                pending.exception()
         failed = [e for e in ends if e.outcome in ("failed", "blocked")]
         summary = ", ".join(f"{sum(1 for e in ends if e.outcome == o)} {o}"
                             for o in sorted({e.outcome for e in ends}))
@@ -158,20 +156,6 @@ def build_batch_job(feed: FeedRef) -> dg.JobDefinition:
         run_files()
 
     return batch_job
-
-
-def in_background(work: Callable[[], Ahead]) -> Future[Ahead]:
-    """``work`` on a daemon thread (a run that is stopped does not wait for it to exit)."""
-    future: Future[Ahead] = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(work())
-        except BaseException as exc:  # raised where the result is taken
-            future.set_exception(exc)
-
-    threading.Thread(target=run, name="pvt-batch-ahead", daemon=True).start()
-    return future
 
 
 def run_ahead(intake: Intake, feed: FeedRef, key: str, run_id: str, *, force: bool) -> Ahead:
