@@ -16,6 +16,7 @@ from dagster_aws.s3 import S3ComputeLogManager
 from dagster_docker import DockerRunLauncher
 from dagster_postgres import DagsterPostgresStorage
 
+from pvt_dagster.run_launcher import ForkServerRunLauncher
 from pvt_dagster_tests.deploy.profiles import (
     DEPLOY,
     DUMMY_ENV,
@@ -27,7 +28,7 @@ from pvt_dagster_tests.deploy.profiles import (
     load_yaml,
 )
 
-LAUNCHERS = {"default": DefaultRunLauncher, "postgres": DefaultRunLauncher,
+LAUNCHERS = {"default": ForkServerRunLauncher, "postgres": DefaultRunLauncher,
              "docker": DockerRunLauncher, "ecs": EcsRunLauncher}
 
 
@@ -77,13 +78,12 @@ def test_run_monitoring_is_on_and_fits_the_launcher(profile: str, tmp_path: Path
     resumes = monitoring.get("max_resume_run_attempts", 0)
     launcher_data = ref.run_launcher_data
     assert launcher_data is not None
-    if launcher_data.class_name == "DefaultRunLauncher":
-        assert resumes == 0, "DefaultRunLauncher cannot resume runs; the instance would refuse it"
-    else:
-        launcher = launcher_data.rehydrate()  # offline: Docker and ECS clients connect lazily
+    launcher = launcher_data.rehydrate()  # offline: Docker and ECS clients connect lazily
+    if launcher.supports_resume_run:
         assert launcher.supports_check_run_worker_health
-        assert launcher.supports_resume_run
         assert resumes >= 1
+    else:
+        assert resumes == 0, f"{launcher} cannot resume runs; the instance would refuse it"
 
 
 def test_default_instance_marks_a_dead_run_failed_within_two_minutes(
@@ -100,7 +100,9 @@ def test_default_instance_marks_a_dead_run_failed_within_two_minutes(
         worst = (instance.run_monitoring_start_timeout_seconds
                  + instance.run_monitoring_poll_interval_seconds)
         assert worst <= 120
-        assert isinstance(instance.run_launcher, DefaultRunLauncher)
+        # run workers are forked warm, and monitoring asks whether each one still lives
+        assert isinstance(instance.run_launcher, ForkServerRunLauncher)
+        assert instance.run_launcher.supports_check_run_worker_health
         assert instance.get_settings("nux") == {"enabled": False}
         limits = {limit["key"]: limit["limit"]
                   for limit in instance.get_concurrency_config().run_queue_config

@@ -169,17 +169,19 @@ class World:
                       if p.is_file() and not p.name.startswith("."))
 
     def run_workers(self) -> list[int]:
-        """Pids of the run workers under ``dagster dev``: by their command line, processes
-        the code server (``dagster api grpc``) spawned with multiprocessing."""
+        """Pids of the run workers under ``dagster dev``: children of the run launcher's
+        forkserver (they share its command line), or processes the code server spawned."""
         if self.dagster is None:
             return []
         found = []
         for pid in descendants(self.dagster.pid):
             with contextlib.suppress(OSError, IndexError, ValueError):
                 parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[1])
-                if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes() and \
-                        b"grpc" in Path(f"/proc/{parent}/cmdline").read_bytes():
-                    found.append(pid)  # a process the code server spawned: a run worker
+                mine = Path(f"/proc/{pid}/cmdline").read_bytes()
+                parents = Path(f"/proc/{parent}/cmdline").read_bytes()
+                if (b"forkserver" in mine and b"forkserver" in parents) or \
+                        (b"spawn_main" in mine and b"grpc" in parents):
+                    found.append(pid)
         return found
 
 
