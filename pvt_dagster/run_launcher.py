@@ -173,12 +173,12 @@ class ForkServerRunLauncher(DefaultRunLauncher):
                 message = events.get(timeout=0.05)
             except queue.Empty:
                 if not process.is_alive():
-                    raise DagsterLaunchFailedError(get_run_crash_explanation(
-                        prefix=f"Run worker (pid {process.pid})",
-                        exit_code=process.exitcode)) from None
+                    crash = get_run_crash_explanation(
+                        prefix=f"Run worker (pid {process.pid})", exit_code=process.exitcode)
+                    raise DagsterLaunchFailedError(crash) from None  # type: ignore[no-untyped-call]
                 continue
             if isinstance(message, IPCErrorMessage):
-                raise DagsterLaunchFailedError(
+                raise DagsterLaunchFailedError(  # type: ignore[no-untyped-call]
                     message.message, serializable_error_info=message.serializable_error_info)
             return
 
@@ -199,7 +199,7 @@ class ForkServerRunLauncher(DefaultRunLauncher):
         run = self._instance.get_run_by_id(run_id)
         worker = RunWorker.of(run) if run is not None else None
         if run is None or worker is None:
-            return bool(super().terminate(run_id))
+            return bool(super().terminate(run_id))  # type: ignore[no-untyped-call]
         if run.is_finished or not worker.here:
             return False
         self._instance.report_run_canceling(run)
