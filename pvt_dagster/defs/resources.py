@@ -8,6 +8,7 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import PrivateAttr
 
+from pvt_dagster.defs.event_log import HeldEventLog
 from pvt_dagster.pipeline import Intake
 
 
@@ -16,10 +17,14 @@ class PvtIntakeResource(dg.ConfigurableResource["PvtIntakeResource"]):
 
     config_path: str
     _intake: Intake | None = PrivateAttr(default=None)
+    _event_log: HeldEventLog | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        """Load the config; the ledger opens on first use."""
+        """Load the config (the ledger opens on first use); in a run, hold its SQLite event
+        log open (``event_log.py``)."""
         self._intake = Intake.from_path(self.config_path)
+        if context.dagster_run is not None:
+            self._event_log = HeldEventLog(context.instance, context.dagster_run.run_id)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         """Release the ledger's connections (the keystore's gpg-agent is left to serve
@@ -27,6 +32,9 @@ class PvtIntakeResource(dg.ConfigurableResource["PvtIntakeResource"]):
         if self._intake is not None:
             self._intake.close(stop_agent=False)
             self._intake = None
+        if self._event_log is not None:
+            self._event_log.close()
+            self._event_log = None
 
     def get(self) -> Intake:
         """The Intake of this run or tick."""
