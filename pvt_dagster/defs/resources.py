@@ -23,8 +23,8 @@ class PvtIntakeResource(dg.ConfigurableResource["PvtIntakeResource"]):
         """Load the config (the ledger opens on first use); in a run, hold its SQLite event
         log open (``event_log.py``)."""
         self._intake = Intake.from_path(self.config_path)
-        if context.dagster_run is not None:
-            self._event_log = HeldEventLog(context.instance, context.dagster_run.run_id)
+        if context.run is not None:
+            self._event_log = HeldEventLog(context.instance, context.run.run_id)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         """Release the ledger's connections (the keystore's gpg-agent is left to serve
