@@ -24,6 +24,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from multiprocessing.context import ForkServerContext
 from pathlib import Path
@@ -35,7 +36,6 @@ from dagster._core.launcher import CheckRunHealthResult, LaunchRunContext, Worke
 from dagster._core.storage.dagster_run import DagsterRun
 from dagster._grpc.impl import IPCErrorMessage, start_run_in_subprocess
 from dagster._grpc.types import ExecuteExternalJobArgs
-from dagster._serdes import ConfigurableClassData
 from dagster._utils import get_run_crash_explanation
 from dagster._utils.hosted_user_process import recon_job_from_origin
 from dagster_shared.serdes import serialize_value
@@ -129,16 +129,6 @@ def same_environment(executable_path: str | None) -> bool:
 class ForkServerRunLauncher(DefaultRunLauncher):
     """Launch each run in a worker forked from a process that already imported Dagster."""
 
-    def __init__(self, inst_data: ConfigurableClassData | None = None) -> None:
-        super().__init__(inst_data=inst_data)
-
-    @classmethod
-    def from_config_value(
-        cls, inst_data: ConfigurableClassData, config_value: Any
-    ) -> ForkServerRunLauncher:
-        """Build the launcher from ``dagster.yaml`` (it takes no settings)."""
-        return cls(inst_data=inst_data)
-
     def launch_run(self, context: LaunchRunContext) -> None:
         """Fork the run's worker and return once it has loaded the run (as the code server does)."""
         origin = context.job_code_origin
@@ -160,18 +150,26 @@ class ForkServerRunLauncher(DefaultRunLauncher):
         pid = process.pid or 0
         worker = RunWorker(socket.gethostname(), pid, process_start(pid) or "")
         self._instance.add_run_tags(run.run_id, {WORKER_TAG: worker.tag()})
-        self._wait_started(process, events)
+        self._wait_started(process, events,
+                           time.monotonic() + self._instance.run_monitoring_start_timeout_seconds)
         self._run_ids.add(run.run_id)
         threading.Thread(target=self._watch, args=(run.run_id, process, events),
                          name=f"pvt-run-watch-{run.run_id[:8]}", daemon=True).start()
 
     @staticmethod
-    def _wait_started(process: Any, events: Any) -> None:
-        """Wait for the worker's first message: it loaded the run, or it could not."""
+    def _wait_started(process: Any, events: Any, deadline: float) -> None:
+        """Wait for the worker's first message: it loaded the run, or it could not; a worker
+        that has said nothing by ``deadline`` (run monitoring's start timeout) is killed."""
         while True:
             try:
                 message = events.get(timeout=0.05)
             except queue.Empty:
+                if time.monotonic() > deadline and process.is_alive():
+                    process.kill()
+                    process.join()
+                    raise DagsterLaunchFailedError(  # type: ignore[no-untyped-call]
+                        f"Run worker (pid {process.pid}) did not load its run in time; "
+                        "killed") from None
                 if not process.is_alive():
                     crash = get_run_crash_explanation(
                         prefix=f"Run worker (pid {process.pid})", exit_code=process.exitcode)
@@ -203,12 +201,13 @@ class ForkServerRunLauncher(DefaultRunLauncher):
         if run.is_finished or not worker.here:
             return False
         self._instance.report_run_canceling(run)
-        if not worker.alive():
-            return False
         try:
-            os.kill(worker.pid, signal.SIGINT)
+            if worker.alive():
+                os.kill(worker.pid, signal.SIGINT)
+                return True
         except ProcessLookupError:
-            return False
+            pass
+        self._instance.report_run_canceled(run, f"Run worker (pid {worker.pid}) was not running")
         return True
 
     @property

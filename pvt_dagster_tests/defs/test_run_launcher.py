@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ import dagster as dg
 import pytest
 from dagster._core.launcher import WorkerStatus
 from dagster._core.test_utils import (
+    create_run_for_test,
     in_process_test_workspace,
     poll_for_finished_run,
     poll_for_step_start,
@@ -126,6 +128,23 @@ def test_a_killed_worker_fails_its_run_at_once(
     assert run.status == dg.DagsterRunStatus.FAILURE
     assert time.monotonic() - started < 30
     assert any(f"(pid {worker.pid})" in m and "SIGKILL" in m for m in _events(instance, run_id))
+
+
+def test_a_run_whose_worker_is_gone_is_failed_by_monitoring_and_canceled_by_terminate(
+        instance: dg.DagsterInstance) -> None:
+    gone = RunWorker(socket.gethostname(), 2**22 + 7, "1")  # above Linux's largest pid
+    run = create_run_for_test(instance, job_name="waiting", status=dg.DagsterRunStatus.STARTED,
+                              tags={WORKER_TAG: gone.tag()})
+    health = instance.run_launcher.check_run_worker_health(run)
+    assert health.status == WorkerStatus.FAILED and str(gone.pid) in (health.msg or "")
+    assert instance.run_launcher.terminate(run.run_id)
+    after = instance.get_run_by_id(run.run_id)
+    assert after is not None and after.status == dg.DagsterRunStatus.CANCELED
+    elsewhere = RunWorker("another-host", os.getpid(), process_start(os.getpid()) or "")
+    run = create_run_for_test(instance, job_name="waiting", status=dg.DagsterRunStatus.STARTED,
+                              tags={WORKER_TAG: elsewhere.tag()})
+    assert instance.run_launcher.check_run_worker_health(run).status == WorkerStatus.UNKNOWN
+    assert not instance.run_launcher.terminate(run.run_id)  # never signal a pid of another host
 
 
 def test_the_worker_identity_survives_pid_reuse_and_bad_tags() -> None:
