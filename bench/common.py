@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import resource
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -42,3 +44,8 @@ def timed(fn: Callable[[], T]) -> tuple[T, float]:
 def peak_rss_mb_of_children() -> float:
     """Peak resident memory of finished child processes, in MB (for subprocess baselines)."""
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def child_env() -> dict[str, str]:
+    """The environment of a measuring child: this one, with the repository importable."""
+    return {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}

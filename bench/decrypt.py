@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import Ratio
+from bench.common import Ratio, child_env
 from pvt_dagster.decrypt import Keystore, generate_key
 
 PASSPHRASE = "bench passphrase"
@@ -25,6 +25,7 @@ EMAIL = "bench@pvt.example"
 
 OURS = """
 import json, resource, sys, time
+from bench.peak import own_peak_mb
 from pathlib import Path
 from pvt_dagster.decrypt import Keystore, decrypt_file
 store = Keystore(Path(sys.argv[1]))
@@ -37,7 +38,7 @@ got = decrypt_file(store, Path(sys.argv[2]), Path(sys.argv[3]), key=sys.argv[4],
                    passphrase=sys.stdin.readline().rstrip("\\n"))
 seconds = time.perf_counter() - start
 print(json.dumps({"seconds": seconds, "bytes": got.bytes, "cpu": cpu() - cpu_before,
-                  "self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "self_mb": own_peak_mb(),
                   "gpg_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
 """
 
@@ -56,9 +57,8 @@ print(json.dumps({"seconds": seconds, "cpu": kids.ru_utime + kids.ru_stime,
 
 def _child(script: str, *args: str) -> dict[str, float]:
     """Run a measuring script in a fresh interpreter (passphrase on stdin)."""
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     proc = subprocess.run([sys.executable, "-c", script, *args], input=PASSPHRASE + "\n",
-                          capture_output=True, text=True, check=True, env=env)
+                          capture_output=True, text=True, check=True, env=child_env())
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 

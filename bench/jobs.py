@@ -15,11 +15,12 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from bench.common import Ratio
+from bench.common import Ratio, child_env
 from pvt_dagster.demo.funds import fund_frame
 
 OURS = """
 import resource, sys, time
+from bench.peak import own_peak_mb
 from pathlib import Path
 from pvt_dagster.processing import (arrow_table, load_script, read_output, read_text_csv,
                                     run_script, write_csv, write_parquet)
@@ -38,11 +39,12 @@ table = arrow_table(merged.frames[""])
 write_parquet(table, out.parent / "merged.parquet")
 write_csv(table, out)
 print({"seconds": time.perf_counter() - start, "rows": merged.rows,
-       "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+       "rss_mb": own_peak_mb()})
 """
 
 NAIVE = """
 import resource, sys, time
+from bench.peak import own_peak_mb
 import numpy as np
 import pandas as pd
 a_path, b_path, out = sys.argv[1:4]
@@ -58,7 +60,7 @@ m["time_started"] = np.where(tb.notna() & (ta.isna() | (tb < ta)), m["time_start
 m = m.drop(columns=["time_started_zscore_b"])
 m.to_csv(out, index=False)
 print({"seconds": time.perf_counter() - start, "rows": len(m),
-       "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+       "rss_mb": own_peak_mb()})
 """
 
 
@@ -72,7 +74,7 @@ def write_input(path: Path, rows: int, *, seed: int, first: int, stamp: str) -> 
 def _child(script: str, *paths: Path) -> dict[str, float]:
     """Run one side in a fresh interpreter; its own timing and peak memory."""
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(script), *map(str, paths)],
-                          check=True, capture_output=True, text=True)
+                          check=True, capture_output=True, text=True, env=child_env())
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1].replace("'", '"'))
     return result
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import Ratio
+from bench.common import Ratio, child_env
 
 COLUMNS = ["member_id", "ssn", "phone", "state", "zip", "email", "dob", "first_name",
            "last_name", "gender", "plan", "amount"]
@@ -47,6 +47,7 @@ FEED = {
 
 OURS = """
 import json, resource, sys, time
+from bench.peak import own_peak_mb
 from pvt_dagster.config.models import FeedConfig
 from pvt_dagster.scrubbing import scrub_file
 from pvt_dagster.validation import validate_file
@@ -58,11 +59,12 @@ scrub = scrub_file(sys.argv[1], sys.argv[2], feed)
 print(json.dumps({"seconds": time.perf_counter() - start, "rows": report.rows,
                   "validate_seconds": validated,
                   "failures": sum(o.failures for o in report.outcomes),
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "rss_mb": own_peak_mb()}))
 """
 
 NAIVE = """
 import json, re, resource, sys, time
+from bench.peak import own_peak_mb
 import pandas as pd
 from pvt_dagster.validation.catalogue import BUILTIN_LISTS, BUILTIN_PATTERNS
 feed = json.loads(sys.argv[3])
@@ -87,7 +89,7 @@ df["last_name"] = df["last_name"].str.upper()
 df.to_csv(sys.argv[2], index=False)
 print(json.dumps({"seconds": time.perf_counter() - start, "rows": len(df),
                   "failures": failures,
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "rss_mb": own_peak_mb()}))
 """
 
 
@@ -131,7 +133,7 @@ def _child(script: str, src: Path, dst: Path) -> dict[str, float]:
     """Run one side in a fresh interpreter; its own timing and peak memory."""
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(script), str(src), str(dst), json.dumps(FEED)],
-        check=True, capture_output=True, text=True)
+        check=True, capture_output=True, text=True, env=child_env())
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
