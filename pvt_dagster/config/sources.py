@@ -145,6 +145,8 @@ class SftpSource(SourceBase):
     private_key_passphrase: SecretRef | None = None
     known_hosts: Path                          # required; `pvt sources trust` records a key
     timeout_seconds: float = Field(default=30, gt=0)  # connect, authenticate, each read
+    # downloads through OpenSSH's ssh when it can (key without passphrase; sftp_openssh.py)
+    ssh_client: Literal["auto", "paramiko"] = "auto"
 
 
 class FtpSource(SourceBase):

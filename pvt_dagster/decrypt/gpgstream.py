@@ -14,8 +14,6 @@ gpg killed past the limit.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import fcntl
 import hashlib
 import logging
@@ -31,6 +29,7 @@ from pathlib import Path
 from typing import IO
 
 from pvt_dagster.errors import DecryptError
+from pvt_dagster.fsutil import start_writeback
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +39,6 @@ _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 MAX_PASSPHRASE = 4096  # a pipe holds at least this much, so writing it first never blocks
 PRLIMIT = shutil.which("prlimit")  # util-linux: Essential on Debian, present on every distro
 
-#: Linux's sync_file_range(2), to start writing out what the hashing thread has read; None
-#: elsewhere.
-_LIBC = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-_SYNC_FILE_RANGE = getattr(_LIBC, "sync_file_range", None)
-_SYNC_FILE_RANGE_WRITE = 2
 
 
 @dataclass
@@ -176,14 +170,6 @@ def _written_by_gpg(proc: subprocess.Popen[bytes], dst: Path, limit: int) -> Gpg
     with open(dst, "rb") as kept:
         os.fsync(kept.fileno())
     return run
-
-
-def start_writeback(fd: int, offset: int, length: int) -> None:
-    """Ask the kernel to start writing a range of a file to disk, without waiting (so the
-    final fsync has little left to write); nothing where sync_file_range is missing."""
-    if _SYNC_FILE_RANGE is not None:
-        _SYNC_FILE_RANGE(fd, ctypes.c_int64(offset), ctypes.c_int64(length),
-                         ctypes.c_uint(_SYNC_FILE_RANGE_WRITE))
 
 
 class _GrowingFileHash:

@@ -6,6 +6,7 @@ is refused on its own), streaming reads with a bounded prefetch window, archive 
 from __future__ import annotations
 
 import errno
+import logging
 import posixpath
 import re
 import stat
@@ -41,11 +42,13 @@ from pvt_dagster.sources.remote import (
     server_root,
 )
 from pvt_dagster.sources.sftp_listing import listdir_attr
+from pvt_dagster.sources.sftp_openssh import OpenSshSftp, open_openssh_sftp, unusable_reason
 from pvt_dagster.sources.sftp_reader import PrefetchReader
 
 if TYPE_CHECKING:
     import paramiko
 
+log = logging.getLogger(__name__)
 _GONE = (errno.ENOENT,)
 _OPENSSH = re.compile(r"SSH-2\.0-OpenSSH_(\d+)\.(\d+)")
 OPENSSH_READ = 255 * 1024  # OpenSSH's SFTP_MAX_READ_LENGTH (256 KiB less its header room)
@@ -75,6 +78,8 @@ class SftpFolderSource(BaseSource[SftpSource]):
         self.root = server_root(config.path)
         self._client: paramiko.SSHClient | None = None
         self._sftp: paramiko.SFTPClient | None = None
+        self._ssh: OpenSshSftp | None = None  # downloads, when OpenSSH's ssh can carry them
+        self._ssh_refused = unusable_reason(config)
         destination = self.archive_destination
         self._archive = archive_folder(self.root, destination) if destination else None
 
@@ -134,8 +139,32 @@ class SftpFolderSource(BaseSource[SftpSource]):
         self._client = client
         return sftp
 
+    @property
+    def downloads_via(self) -> str:
+        """``openssh`` while downloads go through OpenSSH's ssh, else ``paramiko``."""
+        return "openssh" if self._ssh is not None else "paramiko"
+
+    def download_sftp(self) -> paramiko.SFTPClient:
+        """The session downloads use: over OpenSSH's ssh when it can carry this source, else
+        the paramiko session (ssh's refusal is logged once, and later downloads use paramiko).
+        The paramiko session connects first, so the host key is checked by our own rules."""
+        sftp = self.sftp()
+        if self._ssh is not None and not self._ssh.alive:
+            self._ssh.close()
+            self._ssh = None
+        if self._ssh is None and self._ssh_refused is None:
+            try:
+                self._ssh = open_openssh_sftp(self.config, self.label)
+            except (PvtError, OSError) as exc:
+                self._ssh_refused = str(exc)
+                log.warning("%s: downloads use paramiko: %s", self.label, exc)
+        return self._ssh.client if self._ssh is not None else sftp
+
     def close(self) -> None:
-        """Close the SFTP session and the SSH connection."""
+        """Close the SFTP sessions and the SSH connection."""
+        if self._ssh is not None:
+            self._ssh.close()
+            self._ssh = None
         sftp, client, self._sftp, self._client = self._sftp, self._client, None, None
         with suppress(Exception):
             if sftp is not None:
@@ -158,6 +187,9 @@ class SftpFolderSource(BaseSource[SftpSource]):
 
     def _broken(self) -> None:
         """Drop a connection that failed (a later call reconnects)."""
+        if self._ssh is not None and not self._ssh.alive:
+            self._ssh.close()
+            self._ssh = None
         if self._client is not None:
             transport = self._client.get_transport()
             if transport is None or not transport.is_active():
@@ -219,8 +251,8 @@ class SftpFolderSource(BaseSource[SftpSource]):
     @contextmanager
     def _open(self, path: str) -> Iterator[BinaryIO]:
         full = server_path(self.root, path)
-        sftp = self.sftp()
         with self.translating("open", path):
+            sftp = self.download_sftp()
             attr = sftp.lstat(full)
             if attr.st_mode is None or not stat.S_ISREG(attr.st_mode):
                 kind = entry_kind(attr.st_mode or 0)

@@ -33,7 +33,7 @@ from pvt_dagster.errors import (
     TransportError,
     VaultConflictError,
 )
-from pvt_dagster.fsutil import READ_ONLY_MODE, fsync_dir, private_temp_beside
+from pvt_dagster.fsutil import READ_ONLY_MODE, fsync_dir, private_temp_beside, start_writeback
 from pvt_dagster.sources import MarksSeen, RemoteEntry, Source, iter_chunks
 
 CHUNK = 1024 * 1024
@@ -136,7 +136,7 @@ class _Sink:
         self.digest = hashlib.sha256()
         self._out = out
         self._failed: OSError | None = None
-        self._unsynced = 0
+        self._synced = self._unsynced = 0
         self._queue: queue.Queue[bytes | None] | None = None
         self._thread: threading.Thread | None = None
         if threaded:
@@ -164,13 +164,16 @@ class _Sink:
         self._out.write(chunk)
 
     def _write_and_sync(self, chunk: bytes) -> None:
-        """Write, and flush to disk every SYNC_EVERY bytes: the disk works while the network
-        does, instead of taking the whole file at the final fsync (measured 1 s a 512 MiB)."""
+        """Write, and start the kernel's writeback every SYNC_EVERY bytes without waiting
+        for it: the disk works while the network does, instead of taking the whole file at
+        the final fsync (measured 1 s a 512 MiB), and the writer does not wait for the disk
+        while the reader's queue fills (the final fsync still makes the copy durable)."""
         self._write(chunk)
         self._unsynced += len(chunk)
         if SYNC_EVERY and self._unsynced >= SYNC_EVERY:
             self._out.flush()
-            os.fdatasync(self._out.fileno())
+            start_writeback(self._out.fileno(), self._synced, self._unsynced)
+            self._synced += self._unsynced
             self._unsynced = 0
 
     def _drain(self) -> None:
