@@ -53,6 +53,7 @@ _GONE = (errno.ENOENT,)
 _OPENSSH = re.compile(r"SSH-2\.0-OpenSSH_(\d+)\.(\d+)")
 OPENSSH_READ = 255 * 1024  # OpenSSH's SFTP_MAX_READ_LENGTH (256 KiB less its header room)
 PACKET = 256 * 1024  # SSH channel packets we accept (paramiko's default is 32 KiB)
+OPENSSH_FROM = 16 * 1024 * 1024  # files this large download through OpenSSH's ssh
 
 
 def _transport(sock: Any, **kwargs: Any) -> paramiko.Transport:
@@ -145,7 +146,7 @@ class SftpFolderSource(BaseSource[SftpSource]):
         return "openssh" if self._ssh is not None else "paramiko"
 
     def download_sftp(self) -> paramiko.SFTPClient:
-        """The session downloads use: over OpenSSH's ssh when it can carry this source, else
+        """The session large downloads use: over OpenSSH's ssh when it can carry this source, else
         the paramiko session (ssh's refusal is logged once, and later downloads use paramiko).
         The paramiko session connects first, so the host key is checked by our own rules."""
         sftp = self.sftp()
@@ -252,11 +253,13 @@ class SftpFolderSource(BaseSource[SftpSource]):
     def _open(self, path: str) -> Iterator[BinaryIO]:
         full = server_path(self.root, path)
         with self.translating("open", path):
-            sftp = self.download_sftp()
-            attr = sftp.lstat(full)
+            attr = self.sftp().lstat(full)
             if attr.st_mode is None or not stat.S_ISREG(attr.st_mode):
                 kind = entry_kind(attr.st_mode or 0)
                 raise SourceError(f"{self.label}: {path!r} is a {kind}, not a regular file")
+            # A small file is read before a second connection would even be up.
+            big = (attr.st_size or 0) >= OPENSSH_FROM
+            sftp = self.download_sftp() if big else self.sftp()
             handle = sftp.open(full, "rb", bufsize=0)
             handle.MAX_REQUEST_SIZE = self._read_size()
         reader = PrefetchReader(handle, attr.st_size or 0,

@@ -4,8 +4,9 @@ and check of the paramiko path is unchanged.
 
 paramiko decrypts each SSH packet in Python: a 1 GB download here reached 135 MB/s against
 OpenSSH's ``sftp`` at 330-425 MB/s. Through ``ssh``'s pipe the same reads reached 330 MB/s.
-Only downloads use it, and only for a key without a passphrase (ssh would have to be given
-the passphrase or an unencrypted copy of the key). The host key rules are the same:
+Only downloads of 16 MiB and more use it (``sftp.OPENSSH_FROM``), and only for a key without
+a passphrase (ssh would have to be given the passphrase or an unencrypted copy of the key).
+The host key rules are the same:
 ``StrictHostKeyChecking=yes`` against the source's ``known_hosts`` only, nothing ever written
 to it, no user ssh config, agent or other identity. When ssh is missing or refuses, the
 source downloads through paramiko, as before, and says why once in the log."""

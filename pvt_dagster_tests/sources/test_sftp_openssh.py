@@ -14,6 +14,8 @@ import pytest
 
 from pvt_dagster.config.models import SecretRef
 from pvt_dagster.errors import SourceError
+from pvt_dagster.sources import sftp as sftp_module
+from pvt_dagster.sources.sftp import OPENSSH_FROM
 from pvt_dagster.sources.sftp_openssh import unusable_reason
 from pvt_dagster.transport import receive
 from pvt_dagster_tests.sources.test_sftp import source
@@ -43,10 +45,14 @@ def _read_all(stream: object) -> bytes:
 
 def test_a_download_goes_through_ssh_with_strict_host_checking(sshd: SshServer,
                                                                tmp_path: Path) -> None:
-    data = os.urandom(3 * 1024 * 1024 + 17)
+    data = os.urandom(OPENSSH_FROM + 17)
     sshd.put("big.bin", data)
+    sshd.put("small.bin", b"small")
     src = source(sshd)
     try:
+        with src.open_read("small.bin") as stream:  # read before ssh would be up: paramiko
+            assert _read_all(stream) == b"small" and not _ssh_children()
+        assert src.downloads_via == "paramiko"
         with src.open_read("big.bin") as stream:
             (argv,) = _ssh_children()
             assert _read_all(stream) == data
@@ -94,6 +100,7 @@ def _encrypted_key(tmp_path: Path, sshd: SshServer) -> Path:
 def test_a_source_ssh_cannot_carry_downloads_through_paramiko(
         sshd: SshServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture, why: str) -> None:
+    monkeypatch.setattr(sftp_module, "OPENSSH_FROM", 0)  # every download would use ssh
     data = b"id,name\n1,Ann\n"
     sshd.put("a.csv", data)
     changes: dict[str, object] = {}
