@@ -150,9 +150,7 @@ class SftpFolderSource(BaseSource[SftpSource]):
         the paramiko session (ssh's refusal is logged once, and later downloads use paramiko).
         The paramiko session connects first, so the host key is checked by our own rules."""
         sftp = self.sftp()
-        if self._ssh is not None and not self._ssh.alive:
-            self._ssh.close()
-            self._ssh = None
+        self._drop_dead_ssh()
         if self._ssh is None and self._ssh_refused is None:
             try:
                 self._ssh = open_openssh_sftp(self.config, self.label)
@@ -160,6 +158,12 @@ class SftpFolderSource(BaseSource[SftpSource]):
                 self._ssh_refused = str(exc)
                 log.warning("%s: downloads use paramiko: %s", self.label, exc)
         return self._ssh.client if self._ssh is not None else sftp
+
+    def _drop_dead_ssh(self) -> None:
+        """Forget the ssh session once its process has exited (the next download reconnects)."""
+        if self._ssh is not None and not self._ssh.alive:
+            self._ssh.close()
+            self._ssh = None
 
     def close(self) -> None:
         """Close the SFTP sessions and the SSH connection."""
@@ -188,9 +192,7 @@ class SftpFolderSource(BaseSource[SftpSource]):
 
     def _broken(self) -> None:
         """Drop a connection that failed (a later call reconnects)."""
-        if self._ssh is not None and not self._ssh.alive:
-            self._ssh.close()
-            self._ssh = None
+        self._drop_dead_ssh()
         if self._client is not None:
             transport = self._client.get_transport()
             if transport is None or not transport.is_active():

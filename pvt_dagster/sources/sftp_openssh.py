@@ -89,13 +89,7 @@ class OpenSshSftp:
         """End the session and reap ssh."""
         with contextlib.suppress(Exception):
             self.client.close()
-        try:
-            self._process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-        if self._process.stderr is not None:
-            self._process.stderr.close()
+        _reap(self._process)
 
 
 def _command(config: SftpSource, key: Path) -> list[str]:
@@ -144,12 +138,13 @@ def open_openssh_sftp(config: SftpSource, label: str) -> OpenSshSftp:
             client = paramiko.SFTPClient(_Pipe(ours, config.timeout_seconds))
         except (OSError, EOFError, paramiko.SSHException) as exc:
             ours.close()
-            raise SourceError(f"{label}: ssh could not connect: {_complaint(process)}") from exc
+            raise SourceError(f"{label}: ssh could not connect: {_reap(process)}") from exc
     return OpenSshSftp(client, process)
 
 
-def _complaint(process: subprocess.Popen[bytes]) -> str:
-    """What ssh said on its way out (its exit status when it said nothing)."""
+def _reap(process: subprocess.Popen[bytes]) -> str:
+    """Wait for ssh to exit (killing it after 5 s) and return what it said on its way out
+    (its exit status when it said nothing)."""
     try:
         process.wait(timeout=5)
     except subprocess.TimeoutExpired:

@@ -32,6 +32,7 @@ from pvt_dagster.run_launcher import (
     same_environment,
 )
 from pvt_dagster_tests.support import launcher_jobs
+from pvt_dagster_tests.support.procs import argv, parent_pid
 
 LAUNCHER = {"module": "pvt_dagster.run_launcher", "class": "ForkServerRunLauncher"}
 
@@ -77,12 +78,6 @@ def _worker(instance: dg.DagsterInstance, run_id: str) -> RunWorker:
     return worker
 
 
-def _parent_cmdline(pid: int) -> bytes:
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    parent = int(stat.rsplit(")", 1)[1].split()[1])
-    return Path(f"/proc/{parent}/cmdline").read_bytes()
-
-
 def _events(instance: dg.DagsterInstance, run_id: str) -> list[str]:
     return [e.message for e in instance.all_logs(run_id)]
 
@@ -106,7 +101,7 @@ def test_terminate_cancels_the_running_worker(
         instance: dg.DagsterInstance, workspace: WorkspaceRequestContext) -> None:
     run_id = _launch(instance, workspace, 120)
     worker = _worker(instance, run_id)
-    assert b"forkserver" in _parent_cmdline(worker.pid)
+    assert b"forkserver" in b" ".join(argv(parent_pid(worker.pid)))
     poll_for_step_start(instance, run_id)
     run = instance.get_run_by_id(run_id)
     assert run is not None

@@ -5,6 +5,7 @@ and a source ssh cannot carry downloads through paramiko, saying why."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
@@ -13,26 +14,24 @@ from pathlib import Path
 import pytest
 
 from pvt_dagster.config.models import SecretRef
+from pvt_dagster.demo.launcher import descendants
 from pvt_dagster.errors import SourceError
 from pvt_dagster.sources import sftp as sftp_module
 from pvt_dagster.sources.sftp import OPENSSH_FROM
 from pvt_dagster.sources.sftp_openssh import unusable_reason
 from pvt_dagster.transport import receive
 from pvt_dagster_tests.sources.test_sftp import source
+from pvt_dagster_tests.support.procs import argv, parent_pid
 from pvt_dagster_tests.support.servers.sshd import SshServer
 
 
 def _ssh_children() -> list[list[bytes]]:
     """Command lines of this process's ssh children."""
     found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            argv = (proc / "cmdline").read_bytes().rstrip(b"\0").split(b"\0")
-        except (OSError, ValueError, IndexError):
-            continue
-        if parent == os.getpid() and argv[0] == b"ssh":
-            found.append(argv)
+    for pid in descendants(os.getpid()):
+        with contextlib.suppress(OSError):
+            if parent_pid(pid) == os.getpid() and (args := argv(pid))[0] == b"ssh":
+                found.append(args)
     return found
 
 

@@ -20,6 +20,7 @@ import requests
 
 from pvt_dagster.demo.launcher import descendants
 from pvt_dagster_tests.support.campaign.faultnet import Relay
+from pvt_dagster_tests.support.procs import argv, parent_pid
 from pvt_dagster_tests.support.servers.common import free_port
 from pvt_dagster_tests.support.servers.ftpd import PASSWORD as FTP_PASSWORD
 from pvt_dagster_tests.support.servers.ftpd import FtpServer
@@ -176,9 +177,8 @@ class World:
         found = []
         for pid in descendants(self.dagster.pid):
             with contextlib.suppress(OSError, IndexError, ValueError):
-                parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[1])
-                mine = Path(f"/proc/{pid}/cmdline").read_bytes()
-                parents = Path(f"/proc/{parent}/cmdline").read_bytes()
+                mine = b" ".join(argv(pid))
+                parents = b" ".join(argv(parent_pid(pid)))
                 if (b"forkserver" in mine and b"forkserver" in parents) or \
                         (b"spawn_main" in mine and b"grpc" in parents):
                     found.append(pid)
